@@ -22,7 +22,9 @@ export type ErrorCode =
   | 'UNREACHABLE'
   | 'INVALID_RECORDS'
   | 'VERIFY_FAILED'
-  | 'CONFIG_INVALID';
+  | 'CONFIG_INVALID'
+  | 'NOT_THE_REQUESTER'
+  | 'SLACK_FAILED';
 
 export class StranglerError extends Error {
   readonly code: ErrorCode;
@@ -93,6 +95,21 @@ export class SelfApproval extends StranglerError {
     super('SELF_APPROVAL', 'You asked for this change, so you cannot approve it yourself: four eyes.', {
       hint: 'Ask another approver to approve it.',
     });
+  }
+}
+
+export class NotTheRequester extends StranglerError {
+  constructor(id: number) {
+    super('NOT_THE_REQUESTER', `Only the requester of #${id} can withdraw it.`, {
+      hint: 'An approver can click Reject on the approval message instead.',
+    });
+  }
+}
+
+/** Slack refused a message the flow depends on (the approval message). */
+export class SlackFailed extends StranglerError {
+  constructor(message: string, hint: string) {
+    super('SLACK_FAILED', message, { hint });
   }
 }
 

@@ -1,0 +1,97 @@
+/**
+ * The strangler.yml schema: one typed source of truth with defaults. The README's configuration
+ * reference follows this file; keep the two together.
+ */
+import { z } from 'zod';
+
+const slackId = (prefixes: string, what: string) =>
+  z.string().regex(new RegExp(`^[${prefixes}][A-Z0-9]{2,}$`), `must be a Slack ${what} id (${prefixes.split('').join('…, ')}…)`);
+
+const userOrGroup = slackId('UWS', 'user or user group');
+const channel = slackId('CGD', 'channel');
+const dnsName = z.string().min(1).regex(/^[A-Za-z0-9*_.-]+$/, 'must be a DNS name like api.example.com');
+const k8sName = z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a Kubernetes object name');
+
+const kubeRef = z.object({ namespace: k8sName, name: k8sName }).strict();
+
+/** Where one platform's running version is read from. */
+const versionSource = z.union([
+  z.object({ deployment: kubeRef.extend({ container: z.string().min(1).optional() }).strict() }).strict(),
+  z
+    .object({
+      url: z.url({ protocol: /^https?$/ }),
+      /** Dot path into a JSON body (`commit`, `build.sha`); absent: the whole body, trimmed. */
+      field: z.string().min(1).optional(),
+    })
+    .strict(),
+]);
+
+export const serviceSchema = z
+  .object({
+    route53: z
+      .object({
+        hostedZoneId: z.string().regex(/^(\/hostedzone\/)?Z[A-Z0-9]+$/, 'must be a hosted zone id like Z0123456789ABC'),
+        recordName: dnsName,
+        recordType: z.enum(['A', 'AAAA', 'CNAME']).default('A'),
+        kubernetesSetIdentifier: z.string().min(1),
+        ec2SetIdentifier: z.string().min(1),
+      })
+      .strict()
+      .refine((r) => r.kubernetesSetIdentifier !== r.ec2SetIdentifier, {
+        message: 'kubernetesSetIdentifier and ec2SetIdentifier must differ',
+      }),
+    /** Largest change of the Kubernetes share (in points) one request may make; rollbacks are exempt. */
+    maxStep: z.number().int().min(1).max(100).default(25),
+    version: z.object({ kubernetes: versionSource, ec2: versionSource }).strict().optional(),
+  })
+  .strict();
+
+export const cronJobSchema = z
+  .object({
+    kubernetes: kubeRef,
+    /** The memcache key both cron.d and the CronJob add before running; its value names the holder. */
+    lockKey: z.string().min(1).max(250),
+  })
+  .strict();
+
+const nameKey = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/i, 'names are letters, digits, - and _');
+
+export const configSchema = z
+  .object({
+    slack: z
+      .object({
+        /** Where approval requests go; absent: the channel the command came from. */
+        approvalChannel: channel.optional(),
+        /** Where drift alerts go. */
+        alertChannel: channel.optional(),
+        approvers: z.array(userOrGroup).min(1, 'list at least one approver'),
+        /** Who may request; empty: anyone. */
+        requesters: z.array(userOrGroup).default([]),
+        approvalTimeoutMinutes: z.number().positive().max(24 * 60).default(30),
+        allowSelfApproval: z.boolean().default(false),
+        allowSelfApprovalOfRollback: z.boolean().default(true),
+      })
+      .strict(),
+    services: z.record(nameKey, serviceSchema).default({}),
+    memcache: z.object({ servers: z.array(z.string().min(1)).min(1) }).strict().optional(),
+    cronjobs: z.record(nameKey, cronJobSchema).default({}),
+    drift: z
+      .object({
+        intervalSeconds: z.number().int().min(5).default(60),
+        graceSeconds: z.number().int().min(0).default(600),
+        remindEveryMinutes: z.number().int().min(1).default(240),
+      })
+      .strict()
+      .default({ intervalSeconds: 60, graceSeconds: 600, remindEveryMinutes: 240 }),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (Object.keys(c.cronjobs).length > 0 && c.memcache === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['memcache', 'servers'], message: 'required when cronjobs are configured' });
+    }
+  });
+
+export type Config = z.infer<typeof configSchema>;
+export type ServiceConfig = z.infer<typeof serviceSchema>;
+export type CronJobConfig = z.infer<typeof cronJobSchema>;
+export type VersionSourceConfig = z.infer<typeof versionSource>;

@@ -1,0 +1,39 @@
+/**
+ * Timing knobs read from the environment. The defaults suit production; tests and the sandbox
+ * shorten them so a restart or a Route 53 propagation takes seconds instead of minutes.
+ */
+function num(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got "${raw}"`);
+  return n;
+}
+
+export interface Tuning {
+  /** How often GetChange is polled while waiting for INSYNC. */
+  readonly route53PollMs: number;
+  /** Give up waiting for INSYNC after this long (the change may still land; the message says so). */
+  readonly route53SyncTimeoutMs: number;
+  /** SDK attempts per Route 53 call; Throttling and PriorRequestNotComplete are retried with backoff. */
+  readonly route53MaxAttempts: number;
+  /** BullMQ job lock: a job whose worker died is picked up by another after about this long. */
+  readonly jobLockMs: number;
+  /** Attempts of an apply job when Route 53 or Kubernetes is throttling or unreachable. */
+  readonly applyAttempts: number;
+  readonly applyBackoffMs: number;
+  /** How often open requests are swept for lost jobs and missed expiries. */
+  readonly sweepEveryMs: number;
+}
+
+export function readTuning(env: NodeJS.ProcessEnv = process.env): Tuning {
+  return {
+    route53PollMs: num(env, 'STRANGLER_ROUTE53_POLL_MS', 2000),
+    route53SyncTimeoutMs: num(env, 'STRANGLER_ROUTE53_SYNC_TIMEOUT_MS', 180_000),
+    route53MaxAttempts: num(env, 'STRANGLER_ROUTE53_MAX_ATTEMPTS', 8),
+    jobLockMs: num(env, 'STRANGLER_JOB_LOCK_MS', 30_000),
+    applyAttempts: num(env, 'STRANGLER_APPLY_ATTEMPTS', 5),
+    applyBackoffMs: num(env, 'STRANGLER_APPLY_BACKOFF_MS', 5000),
+    sweepEveryMs: num(env, 'STRANGLER_SWEEP_EVERY_MS', 60_000),
+  };
+}

@@ -1,0 +1,149 @@
+/**
+ * A change request and its life:
+ * requested → approved | rejected | expired | cancelled → applying → applied | failed | stale.
+ * Pure: every transition returns a new request or throws RequestClosed, so the store can run
+ * them inside a Redis transaction and a double click can only ever win once.
+ */
+import type { Placement } from './command.js';
+import { RequestClosed } from './errors.js';
+import type { PairSnapshot } from './ports.js';
+import type { Weights } from './split.js';
+
+export type RequestStatus =
+  | 'requested'
+  | 'approved'
+  | 'rejected'
+  | 'expired'
+  | 'cancelled'
+  | 'applying'
+  | 'applied'
+  | 'failed'
+  | 'stale';
+
+export const OPEN_STATUSES: readonly RequestStatus[] = ['requested', 'approved', 'applying'];
+
+export type Change =
+  | {
+      readonly kind: 'weight';
+      readonly service: string;
+      readonly from: Weights;
+      readonly to: Weights;
+      /** Both records exactly as read when the request was made: the compare of the compare-and-swap. */
+      readonly snapshot: PairSnapshot;
+    }
+  | {
+      readonly kind: 'cron';
+      readonly job: string;
+      readonly from: Placement;
+      readonly to: Placement;
+    };
+
+export interface MessageRef {
+  readonly channel: string;
+  readonly ts: string;
+}
+
+export interface Failure {
+  readonly code: string;
+  readonly message: string;
+  readonly hint?: string;
+}
+
+export interface ChangeRequest {
+  readonly id: number;
+  readonly change: Change;
+  /** Set when this request puts back the state before request `rollbackOf`. */
+  readonly rollbackOf?: number;
+  readonly reason: string;
+  readonly requestedBy: string;
+  readonly requestedAt: number;
+  readonly expiresAt: number;
+  /** Where the command was typed, for private replies. */
+  readonly origin: { readonly channel: string; readonly responseUrl?: string };
+  /** The approval message, once posted. */
+  readonly message?: MessageRef;
+  readonly status: RequestStatus;
+  readonly decidedBy?: string;
+  readonly decidedAt?: number;
+  readonly applyStartedAt?: number;
+  readonly changeId?: string;
+  readonly finishedAt?: number;
+  /** Notes gathered while applying, e.g. "a run is in progress, lock held by ip-10-0-1-5". */
+  readonly notes?: readonly string[];
+  readonly failure?: Failure;
+}
+
+/** `service:api` or `cron:nightly-report`: the thing only one open request may target. */
+export function targetKey(change: Change): string {
+  return change.kind === 'weight' ? `service:${change.service}` : `cron:${change.job}`;
+}
+
+export function targetName(change: Change): string {
+  return change.kind === 'weight' ? change.service : change.job;
+}
+
+export function isOpen(r: ChangeRequest): boolean {
+  return OPEN_STATUSES.includes(r.status);
+}
+
+export function isRollback(r: ChangeRequest): boolean {
+  return r.rollbackOf !== undefined;
+}
+
+function expect(r: ChangeRequest, allowed: readonly RequestStatus[]): void {
+  if (!allowed.includes(r.status)) throw new RequestClosed(r.id, r.status);
+}
+
+export type Transition =
+  | { readonly type: 'approve'; readonly by: string; readonly at: number }
+  | { readonly type: 'reject'; readonly by: string; readonly at: number }
+  | { readonly type: 'cancel'; readonly by: string; readonly at: number }
+  | { readonly type: 'expire'; readonly at: number }
+  | { readonly type: 'start'; readonly at: number }
+  | { readonly type: 'submitted'; readonly changeId: string }
+  | { readonly type: 'note'; readonly note: string }
+  | { readonly type: 'applied'; readonly at: number }
+  | { readonly type: 'failed'; readonly at: number; readonly failure: Failure }
+  | { readonly type: 'stale'; readonly at: number; readonly failure: Failure };
+
+export function transition(r: ChangeRequest, t: Transition): ChangeRequest {
+  switch (t.type) {
+    case 'approve':
+      expect(r, ['requested']);
+      return { ...r, status: 'approved', decidedBy: t.by, decidedAt: t.at };
+    case 'reject':
+      expect(r, ['requested']);
+      return { ...r, status: 'rejected', decidedBy: t.by, decidedAt: t.at, finishedAt: t.at };
+    case 'cancel':
+      expect(r, ['requested']);
+      return { ...r, status: 'cancelled', decidedBy: t.by, decidedAt: t.at, finishedAt: t.at };
+    case 'expire':
+      expect(r, ['requested']);
+      return { ...r, status: 'expired', finishedAt: t.at };
+    case 'start':
+      // Re-entering 'applying' is how a worker resumes a job another worker died in.
+      expect(r, ['approved', 'applying']);
+      return { ...r, status: 'applying', applyStartedAt: r.applyStartedAt ?? t.at };
+    case 'submitted':
+      expect(r, ['applying']);
+      return { ...r, changeId: t.changeId };
+    case 'note':
+      expect(r, ['applying']);
+      return { ...r, notes: [...(r.notes ?? []), t.note] };
+    case 'applied':
+      expect(r, ['applying']);
+      return { ...r, status: 'applied', finishedAt: t.at };
+    case 'failed':
+      expect(r, ['approved', 'applying']);
+      return { ...r, status: 'failed', finishedAt: t.at, failure: t.failure };
+    case 'stale':
+      expect(r, ['approved', 'applying']);
+      return { ...r, status: 'stale', finishedAt: t.at, failure: t.failure };
+  }
+}
+
+/** Milliseconds from the approval click to the change being verified: what "took 41 s" means. */
+export function applyDurationMs(r: ChangeRequest): number | undefined {
+  const start = r.decidedAt ?? r.applyStartedAt;
+  return start !== undefined && r.finishedAt !== undefined ? r.finishedAt - start : undefined;
+}

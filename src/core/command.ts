@@ -1,0 +1,156 @@
+/**
+ * The `/strangle` grammar. Pure: takes the text Slack sent and the names the config knows,
+ * returns a typed command or throws BadCommand / UnknownService / UnknownCronJob, whose
+ * messages name the problem and whose hint is the usage line.
+ */
+import { BadCommand, UnknownCronJob, UnknownService } from './errors.js';
+
+export type Placement = 'kubernetes' | 'ec2';
+
+export type Command =
+  | { readonly kind: 'help' }
+  | { readonly kind: 'status'; readonly target?: string }
+  | { readonly kind: 'history'; readonly target?: string }
+  | { readonly kind: 'cancel'; readonly requestId: number }
+  | { readonly kind: 'weight'; readonly service: string; readonly percent: number; readonly reason: string }
+  | { readonly kind: 'rollback'; readonly service: string; readonly reason: string }
+  | { readonly kind: 'cron-list' }
+  | { readonly kind: 'cron-move'; readonly job: string; readonly to: Placement; readonly reason: string }
+  | { readonly kind: 'drift' };
+
+export interface KnownNames {
+  readonly services: readonly string[];
+  readonly cronJobs: readonly string[];
+}
+
+export const USAGE = [
+  '`/strangle <service> <0-100> [reason]`: send that % of traffic to Kubernetes, the rest to EC2',
+  '`/strangle <service> rollback [reason]`: put back the split before the last applied change',
+  '`/strangle status [service]` · `/strangle history [service]` · `/strangle cancel <request>`',
+  '`/strangle cron` · `/strangle cron <job> k8s|ec2 [reason]` · `/strangle drift` · `/strangle help`',
+].join('\n');
+
+const WEIGHT_USAGE = 'Usage: `/strangle <service> <0-100> [reason]`, e.g. `/strangle api 30 canary looks good`';
+const CRON_USAGE = 'Usage: `/strangle cron` to list jobs, `/strangle cron <job> k8s|ec2 [reason]` to move one';
+const MAX_REASON = 500;
+const MAX_SHOWN = 40;
+
+/** Shows user text inside our own message safely and briefly; escaping for Slack happens at render. */
+function shown(word: string): string {
+  const clean = word.replace(/[\u0000-\u001f\u007f`]/g, '');
+  return clean.length > MAX_SHOWN ? `${clean.slice(0, MAX_SHOWN)}…` : clean;
+}
+
+function lookup(name: string, known: readonly string[]): string | undefined {
+  const lower = name.toLowerCase();
+  return known.find((k) => k.toLowerCase() === lower);
+}
+
+function reasonFrom(words: readonly string[]): string {
+  const reason = words.join(' ').trim();
+  return reason.length > MAX_REASON ? `${reason.slice(0, MAX_REASON)}…` : reason;
+}
+
+function parsePercent(word: string, service: string): number {
+  const m = /^(\d{1,3})%?$/.exec(word);
+  const n = m ? Number(m[1]) : Number.NaN;
+  if (!Number.isInteger(n) || n < 0 || n > 100) {
+    throw new BadCommand(
+      `\`${shown(word)}\` is not a weight: give the Kubernetes share of \`${service}\` as a whole number from 0 to 100.`,
+      WEIGHT_USAGE,
+    );
+  }
+  return n;
+}
+
+function parseRequestId(word: string | undefined): number {
+  const m = word === undefined ? null : /^#?(\d{1,9})$/.exec(word);
+  if (!m) {
+    throw new BadCommand(
+      word === undefined ? 'Say which request to cancel.' : `\`${shown(word)}\` is not a request number.`,
+      'Usage: `/strangle cancel <request>`, e.g. `/strangle cancel 12`',
+    );
+  }
+  return Number(m[1]);
+}
+
+function parsePlacement(word: string | undefined): Placement | undefined {
+  switch (word?.toLowerCase()) {
+    case 'k8s':
+    case 'kubernetes':
+      return 'kubernetes';
+    case 'ec2':
+      return 'ec2';
+    default:
+      return undefined;
+  }
+}
+
+function parseCron(args: readonly string[], known: KnownNames): Command {
+  const [jobWord, placeWord, ...rest] = args;
+  if (jobWord === undefined) return { kind: 'cron-list' };
+  const job = lookup(jobWord, known.cronJobs);
+  if (job === undefined) throw new UnknownCronJob(shown(jobWord), known.cronJobs);
+  const to = parsePlacement(placeWord);
+  if (to === undefined) {
+    throw new BadCommand(
+      placeWord === undefined
+        ? `Say where \`${job}\` should run: \`k8s\` or \`ec2\`.`
+        : `\`${shown(placeWord)}\` is not a place to run \`${job}\`: use \`k8s\` or \`ec2\`.`,
+      CRON_USAGE,
+    );
+  }
+  return { kind: 'cron-move', job, to, reason: reasonFrom(rest) };
+}
+
+function optionalTarget(word: string | undefined, known: KnownNames): string | undefined {
+  if (word === undefined) return undefined;
+  const found = lookup(word, known.services) ?? lookup(word, known.cronJobs);
+  if (found === undefined) throw new UnknownService(shown(word), known.services);
+  return found;
+}
+
+export function parseCommand(text: string, known: KnownNames): Command {
+  const words = text.trim().split(/\s+/).filter((w) => w.length > 0);
+  const [first, ...args] = words;
+  if (first === undefined) {
+    throw new BadCommand('The command is empty: say what to do.', USAGE);
+  }
+  switch (first.toLowerCase()) {
+    case 'help':
+      return { kind: 'help' };
+    case 'status': {
+      const target = optionalTarget(args[0], known);
+      return target === undefined ? { kind: 'status' } : { kind: 'status', target };
+    }
+    case 'history': {
+      const target = optionalTarget(args[0], known);
+      return target === undefined ? { kind: 'history' } : { kind: 'history', target };
+    }
+    case 'cancel':
+      return { kind: 'cancel', requestId: parseRequestId(args[0]) };
+    case 'cron':
+      return parseCron(args, known);
+    case 'drift':
+      return { kind: 'drift' };
+    default:
+      break;
+  }
+
+  const service = lookup(first, known.services);
+  const [second, ...rest] = args;
+  if (service === undefined) {
+    // "/strangle apu 30" is a typo'd service; "/strangle frobnicate" is an unknown subcommand.
+    if (second !== undefined && (/^\d/.test(second) || second.toLowerCase() === 'rollback')) {
+      throw new UnknownService(shown(first), known.services);
+    }
+    throw new BadCommand(`\`${shown(first)}\` is neither a command nor a known service.`, USAGE);
+  }
+  if (second === undefined) {
+    throw new BadCommand(`Say what Kubernetes share \`${service}\` should get.`, WEIGHT_USAGE);
+  }
+  if (second.toLowerCase() === 'rollback') {
+    return { kind: 'rollback', service, reason: reasonFrom(rest) };
+  }
+  return { kind: 'weight', service, percent: parsePercent(second, service), reason: reasonFrom(rest) };
+}

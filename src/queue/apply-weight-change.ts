@@ -1,0 +1,74 @@
+/**
+ * Applies an approved weight change: compare-and-swap in Route 53, wait for INSYNC, read back.
+ * Safe to run again at any point (a worker can die anywhere): the request records the change id
+ * once submitted, and records that already carry the new weights are recognised as applied.
+ */
+import type { ChangeRequest } from '../core/change-request.js';
+import { StaleChange, VerifyFailed } from '../core/errors.js';
+import { swappedFrom, unchangedSince, weightsOf } from '../core/pair-snapshot.js';
+import type { Clock, PairSnapshot, WeightedPair, WeightedPairTarget } from '../core/ports.js';
+import { formatWeights, sameWeights } from '../core/split.js';
+import type { RequestStore } from '../store/request-store.js';
+import type { ZoneLock } from '../store/zone-lock.js';
+
+export interface ApplyWeightDeps {
+  readonly store: RequestStore;
+  readonly pairs: WeightedPair;
+  readonly zoneLock: ZoneLock;
+  readonly clock: Clock;
+  readonly targetOf: (service: string) => WeightedPairTarget;
+  readonly syncTimeoutMs: number;
+}
+
+function staleMessage(recordName: string, id: number, current: PairSnapshot): string {
+  return (
+    `The records for ${recordName} changed since request #${id} was made (someone edited them in the console, or Terraform ran), ` +
+    `so nothing was applied. Current split: ${formatWeights(weightsOf(current))}.`
+  );
+}
+
+/** Returns the request in its final state, or throws a retryable error for the queue to retry. */
+export async function applyWeightChange(requestId: number, deps: ApplyWeightDeps): Promise<ChangeRequest> {
+  const { store, pairs, clock } = deps;
+  let r = await store.mustGet(requestId);
+  if (r.status !== 'approved' && r.status !== 'applying') return r;
+  const change = r.change;
+  if (change.kind !== 'weight') throw new Error(`request #${requestId} is not a weight change`);
+  const target = deps.targetOf(change.service);
+  r = await store.apply(requestId, { type: 'start', at: clock.now() });
+
+  try {
+    await deps.zoneLock.with(target.hostedZoneId, `request-${requestId}`, async () => {
+      if (r.changeId === undefined) {
+        const current = await pairs.read(target);
+        if (unchangedSince(current, change.snapshot)) {
+          try {
+            const { changeId } = await pairs.swap(target, change.snapshot, change.to);
+            r = await store.apply(requestId, { type: 'submitted', changeId });
+          } catch (err) {
+            // Someone changed the records between our read and the batch: Route 53 refused it whole.
+            if (err instanceof StaleChange) throw new StaleChange(staleMessage(target.recordName, requestId, await pairs.read(target)));
+            throw err;
+          }
+        } else if (!swappedFrom(current, change.snapshot, change.to)) {
+          throw new StaleChange(staleMessage(target.recordName, requestId, current));
+        }
+        // else: an earlier attempt's batch landed but the worker died before recording its id.
+      }
+      if (r.changeId !== undefined) await pairs.waitInSync(r.changeId, { timeoutMs: deps.syncTimeoutMs });
+    });
+  } catch (err) {
+    if (err instanceof StaleChange) {
+      return store.apply(requestId, { type: 'stale', at: clock.now(), failure: { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) } });
+    }
+    throw err;
+  }
+
+  const after = await pairs.read(target);
+  if (!sameWeights(weightsOf(after), change.to)) {
+    throw new VerifyFailed(
+      `Route 53 confirmed the change, but reading ${target.recordName} back shows ${formatWeights(weightsOf(after))} instead of ${formatWeights(change.to)}.`,
+    );
+  }
+  return store.apply(requestId, { type: 'applied', at: clock.now() });
+}

@@ -1,0 +1,63 @@
+/**
+ * The BullMQ queue every change goes through. Job ids are derived from request ids, so a
+ * double click, a Slack retry or the start-up sweep adding the same job again is a no-op
+ * while that job exists.
+ */
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Tuning } from '../config/tuning.js';
+
+export const CHANGE_QUEUE = 'strangler-changes';
+
+export type ChangeJobName = 'apply' | 'expire' | 'sweep' | 'witness';
+
+export interface ChangeJobData {
+  readonly requestId?: number;
+}
+
+export class ChangeQueue {
+  readonly queue: Queue<ChangeJobData, unknown, ChangeJobName>;
+
+  constructor(
+    connection: Redis,
+    private readonly tuning: Tuning,
+  ) {
+    this.queue = new Queue(CHANGE_QUEUE, { connection, defaultJobOptions: { removeOnComplete: 1000, removeOnFail: 1000 } });
+  }
+
+  async enqueueApply(requestId: number): Promise<void> {
+    await this.queue.add(
+      'apply',
+      { requestId },
+      {
+        jobId: `apply-${requestId}`,
+        attempts: this.tuning.applyAttempts,
+        backoff: { type: 'exponential', delay: this.tuning.applyBackoffMs },
+        // Completed jobs are dropped at once so a later sweep can re-add the id if ever needed.
+        removeOnComplete: true,
+      },
+    );
+  }
+
+  async scheduleExpiry(requestId: number, at: number): Promise<void> {
+    await this.queue.add('expire', { requestId }, { jobId: `expire-${requestId}`, delay: Math.max(0, at - Date.now()), removeOnComplete: true });
+  }
+
+  async scheduleWitness(requestId: number, at: number): Promise<void> {
+    await this.queue.add('witness', { requestId }, { jobId: `witness-${requestId}`, delay: Math.max(0, at - Date.now()), removeOnComplete: true, attempts: 3, backoff: { type: 'exponential', delay: 10_000 } });
+  }
+
+  /** One sweep per interval whatever the number of replicas: a job scheduler is keyed by id. */
+  async scheduleSweep(): Promise<void> {
+    await this.queue.upsertJobScheduler('sweep', { every: this.tuning.sweepEveryMs }, { name: 'sweep', data: {} });
+  }
+
+  async depth(): Promise<number> {
+    const counts = await this.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+    return Object.values(counts).reduce((a, b) => a + b, 0);
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * The worker: the only writer to Route 53 and Kubernetes. It turns each job into a request's
+ * final state, and every final state into an updated Slack message. Retryable trouble
+ * (throttling, an unreachable API) is handed back to BullMQ for backoff until attempts run out;
+ * everything else ends the request with a message a person can act on.
+ */
+import { type Job, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { ChangeRequest, Failure } from '../core/change-request.js';
+import { isRetryable, StranglerError } from '../core/errors.js';
+import type { Clock } from '../core/ports.js';
+import type { Logger } from '../log.js';
+import type { Notifier } from '../slack/notifier.js';
+import type { RequestStore } from '../store/request-store.js';
+import { CHANGE_QUEUE, type ChangeJobData, type ChangeJobName, type ChangeQueue } from './change-queue.js';
+
+export interface WorkerDeps {
+  readonly connection: Redis;
+  readonly store: RequestStore;
+  readonly queue: ChangeQueue;
+  readonly notifier: Notifier;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly lockDurationMs: number;
+  /** Applies an approved request of any kind and returns it in its final state. */
+  readonly apply: (r: ChangeRequest) => Promise<ChangeRequest>;
+  /** Called once a request is applied (cron moves schedule their witness here). */
+  readonly afterApplied?: (r: ChangeRequest) => Promise<void>;
+  readonly witness?: (requestId: number) => Promise<void>;
+  readonly onFinished?: (r: ChangeRequest) => void;
+}
+
+export function toFailure(err: unknown): Failure {
+  if (err instanceof StranglerError) return { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
+  return { code: 'INTERNAL', message: 'The bot hit an unexpected error while applying.', hint: 'Check `/strangle status` to see what is in place; the bot logs have the details.' };
+}
+
+export class ChangeWorker {
+  readonly worker: Worker<ChangeJobData, unknown, ChangeJobName>;
+
+  constructor(private readonly deps: WorkerDeps) {
+    this.worker = new Worker<ChangeJobData, unknown, ChangeJobName>(CHANGE_QUEUE, (job) => this.process(job), {
+      connection: deps.connection,
+      concurrency: 4,
+      lockDuration: deps.lockDurationMs,
+      stalledInterval: Math.max(1000, Math.floor(deps.lockDurationMs / 2)),
+      // A job whose worker died is run again once; a second death means something is wrong with the job.
+      maxStalledCount: 2,
+    });
+    this.worker.on('error', (err) => deps.log.error({ err: err.message }, 'worker connection error'));
+  }
+
+  private async process(job: Job<ChangeJobData, unknown, ChangeJobName>): Promise<void> {
+    switch (job.name) {
+      case 'apply':
+        return this.applyJob(job);
+      case 'expire':
+        return this.expire(job.data.requestId ?? -1);
+      case 'sweep':
+        return this.sweep();
+      case 'witness':
+        return this.deps.witness?.(job.data.requestId ?? -1);
+    }
+  }
+
+  private async applyJob(job: Job<ChangeJobData, unknown, ChangeJobName>): Promise<void> {
+    const { store, notifier, log } = this.deps;
+    const id = job.data.requestId ?? -1;
+    const r0 = await store.get(id);
+    if (!r0 || (r0.status !== 'approved' && r0.status !== 'applying')) return;
+    const ctx = { requestId: id, target: r0.change.kind === 'weight' ? r0.change.service : r0.change.job, attempt: job.attemptsMade + 1 };
+    log.info(ctx, 'applying');
+    let done: ChangeRequest;
+    try {
+      done = await this.deps.apply(r0);
+    } catch (err) {
+      const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      if (isRetryable(err) && !lastAttempt) {
+        log.warn({ ...ctx, err: (err as Error).message }, 'apply will be retried');
+        throw err;
+      }
+      if (!(err instanceof StranglerError)) log.error({ ...ctx, err: (err as Error).stack }, 'apply failed unexpectedly');
+      done = await store.apply(id, { type: 'failed', at: this.deps.clock.now(), failure: toFailure(err) });
+    }
+    log.info({ ...ctx, status: done.status, failure: done.failure?.code }, `request ${done.status}`);
+    await notifier.showRequest(done);
+    if (done.status === 'applied') await this.deps.afterApplied?.(done);
+    this.deps.onFinished?.(done);
+  }
+
+  private async expire(id: number): Promise<void> {
+    const r = await this.deps.store.get(id);
+    if (!r || r.status !== 'requested') return;
+    const now = this.deps.clock.now();
+    if (now < r.expiresAt) {
+      await this.deps.queue.scheduleExpiry(id, r.expiresAt);
+      return;
+    }
+    const expired = await this.deps.store.apply(id, { type: 'expire', at: now }).catch(() => undefined);
+    if (!expired) return;
+    this.deps.log.info({ requestId: id }, 'request expired');
+    await this.deps.notifier.showRequest(expired);
+    this.deps.onFinished?.(expired);
+  }
+
+  /** Re-queues work a dead process left behind and expires what a lost timer missed. */
+  async sweep(): Promise<void> {
+    const now = this.deps.clock.now();
+    for (const r of await this.deps.store.openRequests()) {
+      if (r.status === 'requested' && now >= r.expiresAt) await this.expire(r.id);
+      else if (r.status === 'requested') await this.deps.queue.scheduleExpiry(r.id, r.expiresAt);
+      else await this.deps.queue.enqueueApply(r.id);
+    }
+  }
+
+  async close(force = false): Promise<void> {
+    await this.worker.close(force);
+  }
+}

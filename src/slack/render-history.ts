@@ -1,0 +1,26 @@
+/** `/strangle history`: the last requests and how each ended. Pure. */
+import type { ChangeRequest } from '../core/change-request.js';
+import { applyDurationMs } from '../core/change-request.js';
+import { type SlackMessage, context, section } from './blocks.js';
+import { escapeText, formatDuration, mention, slackDate } from './escape.js';
+import { describeChange } from './render-request.js';
+
+export function historyLine(r: ChangeRequest): string {
+  const parts = [`*#${r.id}* \`${describeChange(r)}\`${r.rollbackOf !== undefined ? ` (rollback of #${r.rollbackOf})` : ''}`];
+  parts.push(`asked by ${mention(r.requestedBy)} ${slackDate(r.requestedAt)}`);
+  if (r.decidedBy) parts.push(`${r.status === 'rejected' ? 'rejected' : r.status === 'cancelled' ? 'withdrawn' : 'approved'} by ${mention(r.decidedBy)}${r.decidedAt ? ` ${slackDate(r.decidedAt)}` : ''}`);
+  const took = applyDurationMs(r);
+  const outcome = r.status === 'applied' && took !== undefined ? `applied in ${formatDuration(took)}` : r.status;
+  parts.push(`*${outcome}*${r.failure ? `: ${escapeText(r.failure.message)}` : ''}`);
+  if (r.reason) parts.push(`reason: ${escapeText(r.reason)}`);
+  return parts.join(' · ');
+}
+
+export function renderHistory(requests: readonly ChangeRequest[], target?: string): SlackMessage {
+  const what = target ? `\`${target}\`` : 'any service or job';
+  if (requests.length === 0) return { text: `No requests yet for ${what}.`, blocks: [section(`No requests yet for ${what}.`)] };
+  return {
+    text: `Last ${requests.length} request(s) for ${what}`,
+    blocks: [section(`*Last ${requests.length} request(s) for ${what}*`), section(requests.map(historyLine).join('\n')), context('Newest first.')],
+  };
+}

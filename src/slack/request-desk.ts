@@ -1,0 +1,172 @@
+/**
+ * Turns what people type and click into requests and decisions. Reads live state, checks
+ * policy, records everything in the store, and leaves every write to the outside world to the
+ * worker. Every method either succeeds or throws a StranglerError meant for the clicker.
+ */
+import type { WebClient } from '@slack/web-api';
+import type { Config } from '../config/schema.js';
+import type { ApprovalRules } from '../core/approval-policy.js';
+import { assertMayApprove, assertMayReject, assertMayRequest } from '../core/approval-policy.js';
+import type { Change, ChangeRequest } from '../core/change-request.js';
+import { targetKey, targetName } from '../core/change-request.js';
+import { NoChange, NothingToRollBack, NotTheRequester, SlackFailed, Unreachable } from '../core/errors.js';
+import { weightsOf } from '../core/pair-snapshot.js';
+import type { Clock, WeightedPair, WeightedPairTarget } from '../core/ports.js';
+import { formatWeights, sameWeights, splitFromWeights, weightsForPercent } from '../core/split.js';
+import { assertStepAllowed } from '../core/step-policy.js';
+import type { Logger } from '../log.js';
+import type { ChangeQueue } from '../queue/change-queue.js';
+import type { RequestStore } from '../store/request-store.js';
+import type { GroupResolver } from './group-members.js';
+import { slackErrorCode } from './notifier.js';
+import { renderApprovalMessage } from './render-request.js';
+
+export interface Origin {
+  readonly user: string;
+  readonly channel: string;
+  readonly responseUrl?: string;
+}
+
+/** Reads where a cron job runs now; supplied once cron moves are configured. */
+export type CronPlacementReader = (job: string) => Promise<'kubernetes' | 'ec2'>;
+
+export interface DeskDeps {
+  readonly config: Config;
+  readonly store: RequestStore;
+  readonly pairs: WeightedPair;
+  readonly queue: ChangeQueue;
+  readonly client: WebClient;
+  readonly groups: GroupResolver;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly cronPlacement?: CronPlacementReader;
+}
+
+export function rulesOf(config: Config): ApprovalRules {
+  return config.slack;
+}
+
+export function pairTarget(config: Config, service: string): WeightedPairTarget {
+  const s = config.services[service];
+  if (!s) throw new Error(`service ${service} is not configured`);
+  return s.route53;
+}
+
+export class RequestDesk {
+  constructor(private readonly deps: DeskDeps) {}
+
+  private async mayRequest(user: string): Promise<void> {
+    const { requesters } = this.deps.config.slack;
+    assertMayRequest(user, rulesOf(this.deps.config), await this.deps.groups.membersOf(requesters));
+  }
+
+  async requestWeight(service: string, percent: number, reason: string, origin: Origin): Promise<ChangeRequest> {
+    await this.mayRequest(origin.user);
+    const maxStep = this.deps.config.services[service]?.maxStep ?? 25;
+    const snapshot = await this.deps.pairs.read(pairTarget(this.deps.config, service));
+    const from = weightsOf(snapshot);
+    const to = weightsForPercent(percent);
+    if (sameWeights(from, to)) throw new NoChange(service, formatWeights(to));
+    assertStepAllowed(service, splitFromWeights(from).kubernetesPercent, percent, maxStep);
+    return this.open({ kind: 'weight', service, from, to, snapshot }, reason, origin);
+  }
+
+  /** `/strangle api rollback`: undo the last applied change of the service. */
+  async requestRollbackOfLatest(service: string, reason: string, origin: Origin): Promise<ChangeRequest> {
+    const last = await this.deps.store.lastApplied(`service:${service}`);
+    if (!last) throw new NothingToRollBack(service);
+    return this.requestRollback(last, reason, origin);
+  }
+
+  /** Rollback of a given applied request: its target is the state before that request. */
+  async requestRollback(of: ChangeRequest, reason: string, origin: Origin): Promise<ChangeRequest> {
+    await this.mayRequest(origin.user);
+    if (of.status !== 'applied') throw new NothingToRollBack(targetName(of.change));
+    const c = of.change;
+    if (c.kind === 'weight') {
+      const snapshot = await this.deps.pairs.read(pairTarget(this.deps.config, c.service));
+      const from = weightsOf(snapshot);
+      if (sameWeights(from, c.from)) throw new NoChange(c.service, formatWeights(c.from));
+      return this.open({ kind: 'weight', service: c.service, from, to: c.from, snapshot }, reason, origin, of.id);
+    }
+    const now = await this.readCron(c.job);
+    if (now === c.from) throw new NoChange(c.job, c.from === 'kubernetes' ? 'Kubernetes' : 'EC2');
+    return this.open({ kind: 'cron', job: c.job, from: now, to: c.from }, reason, origin, of.id);
+  }
+
+  async requestCronMove(job: string, to: 'kubernetes' | 'ec2', reason: string, origin: Origin): Promise<ChangeRequest> {
+    await this.mayRequest(origin.user);
+    const from = await this.readCron(job);
+    if (from === to) throw new NoChange(job, to === 'kubernetes' ? 'Kubernetes' : 'EC2');
+    return this.open({ kind: 'cron', job, from, to }, reason, origin);
+  }
+
+  private async readCron(job: string): Promise<'kubernetes' | 'ec2'> {
+    if (!this.deps.cronPlacement) throw new Unreachable('Cron moves are not set up on this bot (no Kubernetes access configured).');
+    return this.deps.cronPlacement(job);
+  }
+
+  /** Records the request, posts the approval message and arms its expiry. */
+  private async open(change: Change, reason: string, origin: Origin, rollbackOf?: number): Promise<ChangeRequest> {
+    const { store, config, clock, client, queue, log } = this.deps;
+    const now = clock.now();
+    let r = await store.create({
+      change,
+      reason,
+      requestedBy: origin.user,
+      requestedAt: now,
+      expiresAt: now + config.slack.approvalTimeoutMinutes * 60_000,
+      origin: { channel: origin.channel, ...(origin.responseUrl ? { responseUrl: origin.responseUrl } : {}) },
+      ...(rollbackOf !== undefined ? { rollbackOf } : {}),
+    });
+    const channel = config.slack.approvalChannel ?? origin.channel;
+    const m = renderApprovalMessage(r);
+    try {
+      const res = await client.chat.postMessage({ channel, text: m.text, blocks: [...m.blocks] });
+      r = await store.setMessage(r.id, { channel: res.channel ?? channel, ts: res.ts ?? '' });
+    } catch (err) {
+      // Without an approval message nobody can decide: close the request rather than leave it open.
+      await store.apply(r.id, { type: 'cancel', by: origin.user, at: clock.now() });
+      const code = slackErrorCode(err);
+      throw new SlackFailed(
+        `Could not post the approval message to <#${channel}> (${code}), so request #${r.id} was withdrawn.`,
+        code === 'not_in_channel' || code === 'channel_not_found' ? `Invite the bot to <#${channel}> and try again.` : 'Try again in a minute.',
+      );
+    }
+    await queue.scheduleExpiry(r.id, r.expiresAt);
+    log.info({ requestId: r.id, target: targetKey(change), actor: origin.user, event: 'requested', rollbackOf }, 'request created');
+    return r;
+  }
+
+  async approve(id: number, user: string): Promise<ChangeRequest> {
+    const { store, config, groups, clock, log } = this.deps;
+    const r0 = await store.mustGet(id);
+    assertMayApprove(user, r0, rulesOf(config), await groups.membersOf(config.slack.approvers));
+    const r = await store.apply(id, { type: 'approve', by: user, at: clock.now() });
+    log.info({ requestId: id, target: targetKey(r.change), actor: user, event: 'approved' }, 'request approved');
+    return r;
+  }
+
+  /** Hands an approved request to the worker; the sweep re-does this if the process dies first. */
+  async dispatch(id: number): Promise<void> {
+    await this.deps.queue.enqueueApply(id);
+  }
+
+  async reject(id: number, user: string): Promise<ChangeRequest> {
+    const { store, config, groups, clock, log } = this.deps;
+    await store.mustGet(id);
+    assertMayReject(user, rulesOf(config), await groups.membersOf(config.slack.approvers));
+    const r = await store.apply(id, { type: 'reject', by: user, at: clock.now() });
+    log.info({ requestId: id, target: targetKey(r.change), actor: user, event: 'rejected' }, 'request rejected');
+    return r;
+  }
+
+  async cancel(id: number, user: string): Promise<ChangeRequest> {
+    const { store, clock, log } = this.deps;
+    const r0 = await store.mustGet(id);
+    if (r0.requestedBy !== user) throw new NotTheRequester(id);
+    const r = await store.apply(id, { type: 'cancel', by: user, at: clock.now() });
+    log.info({ requestId: id, target: targetKey(r.change), actor: user, event: 'cancelled' }, 'request withdrawn');
+    return r;
+  }
+}

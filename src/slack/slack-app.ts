@@ -1,0 +1,131 @@
+/**
+ * The Bolt app: acks every command and click at once (Slack allows 3 s), then does the work
+ * and answers privately. Signature verification is Bolt's and is never turned off.
+ */
+import { App, type BlockButtonAction, type CustomRoute, LogLevel, type Logger as SlackLogger, type RespondArguments } from '@slack/bolt';
+import { retryPolicies } from '@slack/web-api';
+import { parseCommand } from '../core/command.js';
+import { StranglerError } from '../core/errors.js';
+import type { Logger } from '../log.js';
+import type { RequestStore } from '../store/request-store.js';
+import type { SlackMessage } from './blocks.js';
+import { ACTION } from './blocks.js';
+import { asUserError, type CommandRouter } from './command-router.js';
+import type { Notifier } from './notifier.js';
+import { renderError } from './render-error.js';
+import { renderRequestAck } from './render-request.js';
+import type { RequestDesk } from './request-desk.js';
+
+export interface SlackAppOptions {
+  readonly botToken: string;
+  readonly signingSecret: string;
+  readonly appToken?: string | undefined;
+  readonly apiUrl?: string | undefined;
+  readonly port: number;
+  readonly routes: CustomRoute[];
+  readonly router: CommandRouter;
+  readonly desk: RequestDesk;
+  readonly store: RequestStore;
+  readonly notifier: Notifier;
+  readonly approvalChannel?: string | undefined;
+  readonly log: Logger;
+}
+
+function boltLogger(log: Logger): SlackLogger {
+  let level = LogLevel.INFO;
+  const l = log.child({ component: 'bolt' });
+  return {
+    debug: (...m: unknown[]) => l.debug(m.map(String).join(' ')),
+    info: (...m: unknown[]) => l.info(m.map(String).join(' ')),
+    warn: (...m: unknown[]) => l.warn(m.map(String).join(' ')),
+    error: (...m: unknown[]) => l.error(m.map(String).join(' ')),
+    setLevel: (v: LogLevel) => {
+      level = v;
+    },
+    getLevel: () => level,
+    setName: () => undefined,
+  };
+}
+
+function ephemeral(m: SlackMessage): RespondArguments {
+  return { response_type: 'ephemeral', replace_original: false, text: m.text, blocks: [...m.blocks] };
+}
+
+export function createSlackApp(o: SlackAppOptions): App {
+  const socketMode = Boolean(o.appToken);
+  const app = new App({
+    token: o.botToken,
+    signingSecret: o.signingSecret,
+    ...(socketMode ? { socketMode: true, appToken: o.appToken } : {}),
+    port: o.port,
+    customRoutes: o.routes,
+    logger: boltLogger(o.log),
+    clientOptions: {
+      ...(o.apiUrl ? { slackApiUrl: o.apiUrl } : {}),
+      // Interactive flows want messages soon or a clear failure, not retries spread over 30 minutes.
+      retryConfig: retryPolicies.fiveRetriesInFiveMinutes,
+    },
+  });
+
+  const { router, desk, notifier, log } = o;
+
+  app.command('/strangle', async ({ command, ack, respond }) => {
+    const origin = { user: command.user_id, channel: command.channel_id, responseUrl: command.response_url };
+    let cmd;
+    try {
+      cmd = parseCommand(command.text ?? '', { services: router.serviceNames, cronJobs: router.cronJobNames });
+    } catch (err) {
+      // Bad input is answered in the ack itself: nothing was read, nothing queued.
+      await ack(ephemeral(renderError(err)));
+      return;
+    }
+    await ack();
+    log.info({ actor: origin.user, command: cmd.kind }, 'command');
+    const answer = await router.answer(cmd, origin);
+    await respond(ephemeral(answer)).catch((err: Error) => log.warn({ err: err.message }, 'could not answer the command'));
+  });
+
+  const onButton = (
+    actionId: string,
+    handle: (id: number, user: string, channel: string) => Promise<SlackMessage | void>,
+  ) => {
+    app.action<BlockButtonAction>({ action_id: actionId }, async ({ ack, body, action }) => {
+      await ack();
+      const user = body.user.id;
+      const channel = body.channel?.id ?? body.container?.channel_id ?? '';
+      const id = Number(action.value);
+      try {
+        const reply = await handle(id, user, channel);
+        if (reply) await notifier.whisper(channel, user, reply);
+      } catch (raw) {
+        const err = asUserError(raw);
+        if (!(err instanceof StranglerError)) log.error({ err: (raw as Error)?.stack, actionId, requestId: id }, 'button failed');
+        else log.info({ actor: user, requestId: id, actionId, refused: err.code }, 'click refused');
+        await notifier.whisper(channel, user, renderError(err));
+      }
+    });
+  };
+
+  onButton(ACTION.approve, async (id, user) => {
+    const r = await desk.approve(id, user);
+    // The "applying…" update goes out before the job exists, so it can never land after "applied".
+    await notifier.showRequest(r);
+    await desk.dispatch(id);
+  });
+
+  onButton(ACTION.reject, async (id, user) => {
+    await notifier.showRequest(await desk.reject(id, user));
+  });
+
+  onButton(ACTION.rollback, async (id, user, channel) => {
+    const of = await o.store.mustGet(id);
+    const r = await desk.requestRollback(of, `Roll back button on request #${id}`, { user, channel });
+    return renderRequestAck(r, o.approvalChannel ?? channel);
+  });
+
+  app.error(async (err) => {
+    log.error({ err: err.message, code: (err as { code?: string }).code }, 'slack app error');
+  });
+
+  return app;
+}
