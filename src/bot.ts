@@ -1,0 +1,137 @@
+/**
+ * Wires strangler together and starts the chosen roles. `web` serves Slack (commands, clicks,
+ * health); `worker` applies approved changes. Both are stateless apart from Redis, so any
+ * number of either can run against one Redis.
+ */
+import type { Server } from 'node:http';
+import { WebClient, retryPolicies } from '@slack/web-api';
+import type { Redis } from 'ioredis';
+import { createRoute53Client, Route53WeightedPair } from './adapters/route53-weighted-pair.js';
+import type { Config } from './config/schema.js';
+import type { Tuning } from './config/tuning.js';
+import type { ChangeRequest } from './core/change-request.js';
+import type { Clock, WeightedPair } from './core/ports.js';
+import { systemClock } from './core/ports.js';
+import type { Logger } from './log.js';
+import { applyWeightChange } from './queue/apply-weight-change.js';
+import { ChangeQueue } from './queue/change-queue.js';
+import { ChangeWorker } from './queue/change-worker.js';
+import { connectRedis, workerRedis } from './redis-connection.js';
+import { CommandRouter } from './slack/command-router.js';
+import { GroupResolver } from './slack/group-members.js';
+import { Notifier } from './slack/notifier.js';
+import { pairTarget, RequestDesk } from './slack/request-desk.js';
+import { createSlackApp } from './slack/slack-app.js';
+import { RequestStore } from './store/request-store.js';
+import { ZoneLock } from './store/zone-lock.js';
+import { healthRoutes } from './web/health-routes.js';
+
+export type Role = 'web' | 'worker';
+
+export interface BotSettings {
+  readonly config: Config;
+  readonly tuning: Tuning;
+  readonly roles: readonly Role[];
+  readonly redisUrl: string;
+  readonly slack: { botToken: string; signingSecret: string; appToken?: string | undefined; apiUrl?: string | undefined };
+  readonly port: number;
+  readonly log: Logger;
+  readonly clock?: Clock;
+  /** Defaults to the real Route 53 through the SDK's own configuration chain. */
+  readonly pairs?: WeightedPair;
+}
+
+export interface RunningBot {
+  /** Where the web role listens (0 when it does not run). */
+  readonly port: number;
+  /** Graceful: stop taking work, let an apply in flight finish. `force` simulates a crash. */
+  stop(opts?: { force?: boolean }): Promise<void>;
+}
+
+export async function startBot(s: BotSettings): Promise<RunningBot> {
+  const { config, tuning, log } = s;
+  const clock = s.clock ?? systemClock;
+  const redis = await connectRedis(s.redisUrl);
+  const closers: Array<(force: boolean) => Promise<unknown>> = [];
+
+  const store = new RequestStore(redis);
+  const queue = new ChangeQueue(redis, tuning);
+  const client = new WebClient(s.slack.botToken, {
+    ...(s.slack.apiUrl ? { slackApiUrl: s.slack.apiUrl } : {}),
+    retryConfig: retryPolicies.fiveRetriesInFiveMinutes,
+  });
+  const notifier = new Notifier(client, log);
+  const pairs =
+    s.pairs ??
+    new Route53WeightedPair(createRoute53Client({ maxAttempts: tuning.route53MaxAttempts }), {
+      pollIntervalMs: tuning.route53PollMs,
+      syncTimeoutMs: tuning.route53SyncTimeoutMs,
+    });
+
+  let worker: ChangeWorker | undefined;
+  if (s.roles.includes('worker')) {
+    const zoneLock = new ZoneLock(redis);
+    const applyDeps = {
+      store,
+      pairs,
+      zoneLock,
+      clock,
+      targetOf: (service: string) => pairTarget(config, service),
+      syncTimeoutMs: tuning.route53SyncTimeoutMs,
+    };
+    const connection: Redis = workerRedis(s.redisUrl);
+    worker = new ChangeWorker({
+      connection,
+      store,
+      queue,
+      notifier,
+      clock,
+      log,
+      lockDurationMs: tuning.jobLockMs,
+      apply: (r: ChangeRequest) => applyWeightChange(r.id, applyDeps),
+    });
+    await queue.scheduleSweep();
+    await worker.sweep();
+    const w = worker;
+    closers.push(async (force) => {
+      await w.close(force);
+      connection.disconnect();
+    });
+  }
+
+  let port = 0;
+  if (s.roles.includes('web')) {
+    const groups = new GroupResolver(client, log);
+    const desk = new RequestDesk({ config, store, pairs, queue, client, groups, clock, log });
+    const router = new CommandRouter({ config, store, pairs, desk, notifier, log });
+    const app = createSlackApp({
+      botToken: s.slack.botToken,
+      signingSecret: s.slack.signingSecret,
+      appToken: s.slack.appToken,
+      apiUrl: s.slack.apiUrl,
+      port: s.port,
+      routes: healthRoutes({ redis }),
+      router,
+      desk,
+      store,
+      notifier,
+      approvalChannel: config.slack.approvalChannel,
+      log,
+    });
+    const server = (await app.start(s.port)) as unknown;
+    const address = (server as Server | undefined)?.address?.();
+    port = typeof address === 'object' && address ? address.port : s.port;
+    // Stop taking Slack requests first, so nothing new arrives while work drains.
+    closers.unshift(async () => app.stop());
+  }
+
+  log.info({ roles: s.roles, port }, 'strangler started');
+  return {
+    port,
+    async stop(opts = {}) {
+      for (const close of closers) await close(opts.force ?? false).catch((err: Error) => log.warn({ err: err.message }, 'error while stopping'));
+      await queue.close().catch(() => undefined);
+      redis.disconnect();
+    },
+  };
+}
