@@ -1,0 +1,215 @@
+/**
+ * Everything an end-to-end test needs: a real redis-server, the Route 53 and Slack stand-ins,
+ * and the real bot (Bolt HTTP endpoint + BullMQ worker) pointed at them the way a user would
+ * point it anywhere: AWS_ENDPOINT_URL_ROUTE_53, SLACK_API_URL-style options and a config.
+ */
+import { startBot, type Role, type RunningBot } from '../../src/bot.js';
+import { parseConfig } from '../../src/config/load-config.js';
+import type { Config } from '../../src/config/schema.js';
+import { readTuning } from '../../src/config/tuning.js';
+import type { ChangeRequest } from '../../src/core/change-request.js';
+import { silentLogger } from '../../src/log.js';
+import { startRedisServer, type RedisServer } from './redis-server.js';
+import { Route53StandIn, type StandInRecord } from './route53-stand-in.js';
+import { postBlockAction, postSlashCommand, type SendOptions, type SlackHttpResult } from './slack-requests.js';
+import { type SlackStandIn, type StoredMessage, startSlackStandIn, renderedText } from './slack-stand-in.js';
+
+export const SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
+export const BOT_TOKEN = 'xoxb-test-token';
+export const ZONE = 'Z0123456789ABC';
+export const APPROVALS = 'C0APPROVALS';
+export const OPS = 'C0OPS';
+export const ALICE = 'U0ALICE'; // requester, not an approver
+export const BOB = 'U0BOB'; // approver
+export const CAROL = 'U0CAROL'; // approver
+export const MALLORY = 'U0MALLORY'; // neither
+
+export const TEST_TUNING_ENV = {
+  STRANGLER_ROUTE53_POLL_MS: '50',
+  STRANGLER_ROUTE53_SYNC_TIMEOUT_MS: '10000',
+  STRANGLER_JOB_LOCK_MS: '2000',
+  STRANGLER_APPLY_BACKOFF_MS: '200',
+  STRANGLER_SWEEP_EVERY_MS: '60000',
+};
+
+export function baseConfig(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    slack: { approvalChannel: APPROVALS, approvers: [BOB, CAROL], requesters: [], approvalTimeoutMinutes: 30 },
+    services: {
+      api: {
+        route53: { hostedZoneId: ZONE, recordName: 'api.example.com', recordType: 'A', kubernetesSetIdentifier: 'primary', ec2SetIdentifier: 'secondary' },
+        maxStep: 25,
+      },
+      web: {
+        route53: { hostedZoneId: ZONE, recordName: 'web.example.com', recordType: 'CNAME', kubernetesSetIdentifier: 'k8s', ec2SetIdentifier: 'ec2' },
+        maxStep: 100,
+      },
+    },
+    ...overrides,
+  };
+}
+
+export function aliasRecord(name: string, setIdentifier: string, weight: number, lb: string): StandInRecord {
+  return {
+    Name: `${name}.`,
+    Type: 'A',
+    SetIdentifier: setIdentifier,
+    Weight: weight,
+    AliasTarget: { HostedZoneId: 'Z35SXDOTRQ7X7K', DNSName: `${lb}.`, EvaluateTargetHealth: true },
+  };
+}
+
+export function cnameRecord(name: string, setIdentifier: string, weight: number, target: string): StandInRecord {
+  return { Name: `${name}.`, Type: 'CNAME', SetIdentifier: setIdentifier, Weight: weight, TTL: 60, ResourceRecords: [{ Value: target }] };
+}
+
+export interface HarnessOptions {
+  config?: Record<string, unknown>;
+  roles?: Role[];
+  env?: Record<string, string>;
+}
+
+export class BotHarness {
+  bot!: RunningBot;
+  config!: Config;
+  private responseSeq = 0;
+
+  private constructor(
+    readonly redis: RedisServer,
+    readonly r53: Route53StandIn,
+    readonly slack: SlackStandIn,
+    private readonly opts: HarnessOptions,
+  ) {}
+
+  static async start(opts: HarnessOptions = {}): Promise<BotHarness> {
+    const [redis, r53, slack] = await Promise.all([startRedisServer(), Route53StandIn.start({ pendingPolls: 2 }), startSlackStandIn()]);
+    r53.addZone(ZONE, 'example.com.');
+    r53.putRecord(ZONE, aliasRecord('api.example.com', 'primary', 10, 'k8s-lb.elb.amazonaws.com'));
+    r53.putRecord(ZONE, aliasRecord('api.example.com', 'secondary', 90, 'ec2-lb.elb.amazonaws.com'));
+    r53.putRecord(ZONE, cnameRecord('web.example.com', 'k8s', 0, 'k8s-lb.example.net'));
+    r53.putRecord(ZONE, cnameRecord('web.example.com', 'ec2', 100, 'ec2-lb.example.net'));
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL_ROUTE_53: r53.url,
+      AWS_ACCESS_KEY_ID: 'AKIDTEST',
+      AWS_SECRET_ACCESS_KEY: 'test-secret',
+      AWS_REGION: 'us-east-1',
+    });
+    const h = new BotHarness(redis, r53, slack, opts);
+    h.config = parseConfig(opts.config ?? baseConfig(), 'test config');
+    await h.startBot();
+    return h;
+  }
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${this.bot.port}`;
+  }
+
+  async startBot(): Promise<void> {
+    this.bot = await startBot({
+      config: this.config,
+      tuning: readTuning({ ...TEST_TUNING_ENV, ...this.opts.env }),
+      roles: this.opts.roles ?? ['web', 'worker'],
+      redisUrl: this.redis.url,
+      slack: { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, apiUrl: this.slack.apiUrl },
+      port: 0,
+      log: silentLogger,
+    });
+  }
+
+  /** Stops the bot (gracefully, or as a crash with `force`) and starts a fresh one on the same Redis. */
+  async restartBot(opts: { force?: boolean } = {}): Promise<void> {
+    await this.bot.stop(opts);
+    await this.startBot();
+  }
+
+  /** Types `/strangle <text>`; returns the HTTP answer and the id of its response_url. */
+  async command(user: string, text: string, opts: SendOptions & { channel?: string } = {}): Promise<{ http: SlackHttpResult; responseId: string }> {
+    const responseId = `cmd-${++this.responseSeq}`;
+    const http = await postSlashCommand(
+      this.baseUrl,
+      SIGNING_SECRET,
+      { text, userId: user, channelId: opts.channel ?? OPS, responseUrl: this.slack.responseUrl(responseId) },
+      opts,
+    );
+    return { http, responseId };
+  }
+
+  /** The private answer a command got, from its ack body or its response_url post. */
+  async reply(cmd: { http: SlackHttpResult; responseId: string }, timeoutMs = 5000): Promise<string> {
+    if (cmd.http.body.trim()) {
+      const body = cmd.http.json<{ text?: string; blocks?: never[] }>();
+      return renderedText(body);
+    }
+    const post = await this.slack.waitFor(() => this.slack.responses(cmd.responseId)[0], timeoutMs, `reply to ${cmd.responseId}`);
+    return renderedText(post.body);
+  }
+
+  /** `command` then `reply`. */
+  async ask(user: string, text: string, opts: { channel?: string } = {}): Promise<string> {
+    return this.reply(await this.command(user, text, opts));
+  }
+
+  async click(user: string, message: StoredMessage, actionId: string, opts: SendOptions = {}): Promise<SlackHttpResult> {
+    const button = findButton(message, actionId);
+    if (!button) throw new Error(`no ${actionId} button on message ${message.ts}: ${renderedText(message)}`);
+    return postBlockAction(
+      this.baseUrl,
+      SIGNING_SECRET,
+      {
+        userId: user,
+        channelId: message.channel,
+        messageTs: message.ts,
+        actionId,
+        value: String(button.value),
+        responseUrl: this.slack.responseUrl(`click-${++this.responseSeq}`),
+        message: { text: message.text, blocks: message.blocks },
+      },
+      opts,
+    );
+  }
+
+  /** The approval message of request #id, as it stands now in the approval channel. */
+  approvalMessage(id: number, channel = APPROVALS): StoredMessage | undefined {
+    return this.slack.messages(channel).find((m) => !m.thread_ts && renderedText(m).includes(`Request #${id}`));
+  }
+
+  async waitForApproval(id: number, includes: string, timeoutMs = 8000, channel = APPROVALS): Promise<StoredMessage> {
+    return this.slack.waitFor(
+      () => {
+        const m = this.approvalMessage(id, channel);
+        return m && renderedText(m).includes(includes) ? m : undefined;
+      },
+      timeoutMs,
+      `request #${id} message to include "${includes}"`,
+    );
+  }
+
+  weights(name: string): { kubernetes: number | undefined; ec2: number | undefined } {
+    const [k, e] = name === 'api' ? ['primary', 'secondary'] : ['k8s', 'ec2'];
+    const type = name === 'api' ? 'A' : 'CNAME';
+    return {
+      kubernetes: this.r53.getRecord(ZONE, `${name}.example.com`, type, k)?.Weight,
+      ec2: this.r53.getRecord(ZONE, `${name}.example.com`, type, e)?.Weight,
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.bot?.stop({ force: true }).catch(() => undefined);
+    await Promise.allSettled([this.redis.stop(), this.r53.close(), this.slack.close()]);
+  }
+}
+
+export function findButton(message: { blocks: Array<Record<string, unknown>> }, actionId: string): { value: string; text: string } | undefined {
+  for (const b of message.blocks) {
+    const elements = (b.elements ?? []) as Array<{ action_id?: string; value?: string; text?: { text?: string } }>;
+    const el = elements.find((e) => e.action_id === actionId);
+    if (el) return { value: el.value ?? '', text: el.text?.text ?? '' };
+  }
+  return undefined;
+}
+
+export function buttonLabels(message: { blocks: Array<Record<string, unknown>> }): string[] {
+  return message.blocks.flatMap((b) => ((b.elements ?? []) as Array<{ type?: string; text?: { text?: string } }>).filter((e) => e.type === 'button').map((e) => e.text?.text ?? ''));
+}
+
+export type { ChangeRequest };
