@@ -59,6 +59,9 @@ export function createRoute53Client(config: Route53ClientConfig = {}): Route53Cl
     // missing AWS_REGION should not stop the bot. China/GovCloud need AWS_REGION set.
     region: config.region ?? process.env['AWS_REGION'] ?? 'us-east-1',
     maxAttempts: config.maxAttempts ?? (process.env['AWS_MAX_ATTEMPTS'] ? undefined : 8),
+    // The SDK's default socket timeout is 300 s: a hung connection would leave a Slack user
+    // waiting five minutes. Timeouts are TRANSIENT to the SDK, so they are retried first.
+    requestHandler: config.requestHandler ?? { connectionTimeout: 5_000, socketTimeout: 30_000 },
   });
 }
 
