@@ -15,6 +15,7 @@ export interface HttpVersionSourceOptions {
 
 export const DEFAULT_HTTP_VERSION_TIMEOUT_MS = 5_000;
 export const DEFAULT_HTTP_VERSION_MAX_BYTES = 64 * 1024;
+const MAX_BARE_VERSION = 200;
 
 /**
  * The version an EC2 service reports on an HTTP endpoint. Every failure is Unreachable: a
@@ -42,6 +43,10 @@ export class HttpVersionSource implements VersionSource {
     if (this.field === undefined) {
       const version = body.trim();
       if (!version) throw this.fail('empty body');
+      // A wrong URL usually answers with an HTML page; that must not land in Slack as "the version".
+      if (version.length > MAX_BARE_VERSION || /[\r\n<]/.test(version)) {
+        throw this.fail(`body is not a bare version (${Buffer.byteLength(version)} bytes); set a JSON field if the endpoint returns JSON`);
+      }
       return { version };
     }
     let json: unknown;
@@ -62,7 +67,10 @@ export class HttpVersionSource implements VersionSource {
     // One signal for connect, headers and body: a server that trickles its body still times out.
     const signal = AbortSignal.timeout(this.timeoutMs);
     try {
-      const res = await fetch(this.url, { signal, headers: { accept: 'application/json, text/plain;q=0.9, */*;q=0.5' }, redirect: 'follow' });
+      const { url, authorization } = splitCredentials(this.url);
+      const headers: Record<string, string> = { accept: 'application/json, text/plain;q=0.9, */*;q=0.5' };
+      if (authorization) headers.authorization = authorization;
+      const res = await fetch(url, { signal, headers, redirect: 'follow' });
       if (!res.ok) {
         await res.body?.cancel().catch(() => undefined);
         throw this.fail(`HTTP ${res.status}`);
@@ -109,6 +117,21 @@ function pick(json: unknown, path: string): unknown {
     cur = (cur as Record<string, unknown>)[key];
   }
   return cur;
+}
+
+/** fetch refuses URLs with user:pass@ outright, so they travel as Basic auth instead. */
+function splitCredentials(raw: string): { url: string; authorization?: string } {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    return { url: raw };
+  }
+  if (!u.username && !u.password) return { url: raw };
+  const basic = Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64');
+  u.username = '';
+  u.password = '';
+  return { url: u.toString(), authorization: `Basic ${basic}` };
 }
 
 /** Credentials in a configured URL must not end up in Slack. */
