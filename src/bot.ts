@@ -6,18 +6,25 @@
 import type { Server } from 'node:http';
 import { WebClient, retryPolicies } from '@slack/web-api';
 import type { Redis } from 'ioredis';
+import { KubernetesCronPlacement } from './adapters/kubernetes-cron-placement.js';
+import { loadKubeConfig } from './adapters/kubernetes-client.js';
+import { MemcacheLockReader } from './adapters/memcache-lock-reader.js';
 import { createRoute53Client, Route53WeightedPair } from './adapters/route53-weighted-pair.js';
 import type { Config } from './config/schema.js';
 import type { Tuning } from './config/tuning.js';
 import type { ChangeRequest } from './core/change-request.js';
-import type { Clock, WeightedPair } from './core/ports.js';
+import type { Clock, CronPlacement, LockReader, WeightedPair } from './core/ports.js';
 import { systemClock } from './core/ports.js';
 import type { Logger } from './log.js';
+import { applyCronMove } from './queue/apply-cron-move.js';
 import { applyWeightChange } from './queue/apply-weight-change.js';
+import { witnessCronMove } from './queue/witness-cron-move.js';
 import { ChangeQueue } from './queue/change-queue.js';
 import { ChangeWorker } from './queue/change-worker.js';
 import { connectRedis, workerRedis } from './redis-connection.js';
-import { CommandRouter } from './slack/command-router.js';
+import { type CommandExtensions, CommandRouter } from './slack/command-router.js';
+import { CronOverview } from './slack/cron-overview.js';
+import { cronBlocks, renderCronList } from './slack/render-cron.js';
 import { GroupResolver } from './slack/group-members.js';
 import { Notifier } from './slack/notifier.js';
 import { pairTarget, RequestDesk } from './slack/request-desk.js';
@@ -39,6 +46,20 @@ export interface BotSettings {
   readonly clock?: Clock;
   /** Defaults to the real Route 53 through the SDK's own configuration chain. */
   readonly pairs?: WeightedPair;
+}
+
+interface CronParts {
+  readonly cron: CronPlacement;
+  readonly locks: LockReader & { close(): void };
+}
+
+/** Kubernetes and memcache are only needed, and only connected, once cron jobs are configured. */
+function cronParts(config: Config): CronParts | undefined {
+  if (Object.keys(config.cronjobs).length === 0 || !config.memcache) return undefined;
+  return {
+    cron: new KubernetesCronPlacement(loadKubeConfig()),
+    locks: new MemcacheLockReader({ servers: config.memcache.servers.join(',') }),
+  };
 }
 
 export interface RunningBot {
@@ -68,6 +89,10 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
       syncTimeoutMs: tuning.route53SyncTimeoutMs,
     });
 
+  const cronp = cronParts(config);
+  if (cronp) closers.push(async () => cronp.locks.close());
+  const overview = cronp ? new CronOverview(config, cronp.cron, cronp.locks, store) : undefined;
+
   let worker: ChangeWorker | undefined;
   if (s.roles.includes('worker')) {
     const zoneLock = new ZoneLock(redis);
@@ -88,7 +113,17 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
       clock,
       log,
       lockDurationMs: tuning.jobLockMs,
-      apply: (r: ChangeRequest) => applyWeightChange(r.id, applyDeps),
+      apply: (r: ChangeRequest) => {
+        if (r.change.kind === 'weight') return applyWeightChange(r.id, applyDeps);
+        if (!cronp) throw new Error('cron moves are not configured on this worker');
+        return applyCronMove(r.id, { config, store, cron: cronp.cron, locks: cronp.locks, clock, log, witnessDelayMs: tuning.witnessDelayMs });
+      },
+      afterApplied: async (r: ChangeRequest) => {
+        if (r.witnessAt !== undefined) await queue.scheduleWitness(r.id, r.witnessAt);
+      },
+      witness: async (id: number) => {
+        if (cronp) await witnessCronMove(id, { config, store, cron: cronp.cron, locks: cronp.locks, notifier });
+      },
     });
     await queue.scheduleSweep();
     await worker.sweep();
@@ -102,8 +137,23 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
   let port = 0;
   if (s.roles.includes('web')) {
     const groups = new GroupResolver(client, log);
-    const desk = new RequestDesk({ config, store, pairs, queue, client, groups, clock, log });
-    const router = new CommandRouter({ config, store, pairs, desk, notifier, log });
+    const desk = new RequestDesk({
+      config,
+      store,
+      pairs,
+      queue,
+      client,
+      groups,
+      clock,
+      log,
+      ...(overview ? { cronPlacement: (job: string) => overview.placement(job) } : {}),
+    });
+    const extensions: CommandExtensions = {};
+    if (overview) {
+      extensions.cronList = async () => renderCronList(await overview.statuses());
+      extensions.statusBlocks = async (only?: string) => cronBlocks(await overview.statuses(only));
+    }
+    const router = new CommandRouter({ config, store, pairs, desk, notifier, log, extensions });
     const app = createSlackApp({
       botToken: s.slack.botToken,
       signingSecret: s.slack.signingSecret,

@@ -24,6 +24,8 @@ export interface Tuning {
   readonly applyBackoffMs: number;
   /** How often open requests are swept for lost jobs and missed expiries. */
   readonly sweepEveryMs: number;
+  /** After a cron move, how long past the next scheduled run the witness looks at what happened. */
+  readonly witnessDelayMs: number;
 }
 
 export function readTuning(env: NodeJS.ProcessEnv = process.env): Tuning {
@@ -35,5 +37,6 @@ export function readTuning(env: NodeJS.ProcessEnv = process.env): Tuning {
     applyAttempts: num(env, 'STRANGLER_APPLY_ATTEMPTS', 5),
     applyBackoffMs: num(env, 'STRANGLER_APPLY_BACKOFF_MS', 5000),
     sweepEveryMs: num(env, 'STRANGLER_SWEEP_EVERY_MS', 60_000),
+    witnessDelayMs: num(env, 'STRANGLER_WITNESS_DELAY_MS', 60_000),
   };
 }

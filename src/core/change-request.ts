@@ -68,6 +68,8 @@ export interface ChangeRequest {
   readonly applyStartedAt?: number;
   readonly changeId?: string;
   readonly finishedAt?: number;
+  /** For cron moves: when the witness looks at what happened after the next scheduled run. */
+  readonly witnessAt?: number;
   /** Notes gathered while applying, e.g. "a run is in progress, lock held by ip-10-0-1-5". */
   readonly notes?: readonly string[];
   readonly failure?: Failure;
@@ -102,6 +104,7 @@ export type Transition =
   | { readonly type: 'start'; readonly at: number }
   | { readonly type: 'submitted'; readonly changeId: string }
   | { readonly type: 'note'; readonly note: string }
+  | { readonly type: 'witness'; readonly at: number }
   | { readonly type: 'applied'; readonly at: number }
   | { readonly type: 'failed'; readonly at: number; readonly failure: Failure }
   | { readonly type: 'stale'; readonly at: number; readonly failure: Failure };
@@ -130,6 +133,9 @@ export function transition(r: ChangeRequest, t: Transition): ChangeRequest {
     case 'note':
       expect(r, ['applying']);
       return { ...r, notes: [...(r.notes ?? []), t.note] };
+    case 'witness':
+      expect(r, ['applying', 'applied']);
+      return { ...r, witnessAt: t.at };
     case 'applied':
       expect(r, ['applying']);
       return { ...r, status: 'applied', finishedAt: t.at };

@@ -9,6 +9,8 @@ import type { Config } from '../../src/config/schema.js';
 import { readTuning } from '../../src/config/tuning.js';
 import type { ChangeRequest } from '../../src/core/change-request.js';
 import { silentLogger } from '../../src/log.js';
+import { type KubernetesStandIn, startKubernetesStandIn } from './kubernetes-stand-in.js';
+import { startMemcachedServer } from './memcached-server.js';
 import { startRedisServer, type RedisServer } from './redis-server.js';
 import { Route53StandIn, type StandInRecord } from './route53-stand-in.js';
 import { postBlockAction, postSlashCommand, type SendOptions, type SlackHttpResult } from './slack-requests.js';
@@ -67,11 +69,17 @@ export interface HarnessOptions {
   config?: Record<string, unknown>;
   roles?: Role[];
   env?: Record<string, string>;
+  /** Also start the Kubernetes stand-in (KUBECONFIG) and a real memcached (MEMCACHE_SERVERS). */
+  kubernetes?: boolean;
 }
+
+type MemcachedServer = Awaited<ReturnType<typeof startMemcachedServer>>;
 
 export class BotHarness {
   bot!: RunningBot;
   config!: Config;
+  kube?: KubernetesStandIn;
+  memcached?: MemcachedServer;
   private responseSeq = 0;
 
   private constructor(
@@ -95,6 +103,11 @@ export class BotHarness {
       AWS_REGION: 'us-east-1',
     });
     const h = new BotHarness(redis, r53, slack, opts);
+    if (opts.kubernetes) {
+      [h.kube, h.memcached] = await Promise.all([startKubernetesStandIn(), startMemcachedServer()]);
+      process.env.KUBECONFIG = h.kube.kubeconfig();
+      process.env.MEMCACHE_SERVERS = h.memcached.servers;
+    }
     h.config = parseConfig(opts.config ?? baseConfig(), 'test config');
     await h.startBot();
     return h;
@@ -145,8 +158,8 @@ export class BotHarness {
   }
 
   /** `command` then `reply`. */
-  async ask(user: string, text: string, opts: { channel?: string } = {}): Promise<string> {
-    return this.reply(await this.command(user, text, opts));
+  async ask(user: string, text: string, opts: { channel?: string } = {}, timeoutMs = 5000): Promise<string> {
+    return this.reply(await this.command(user, text, opts), timeoutMs);
   }
 
   async click(user: string, message: StoredMessage, actionId: string, opts: SendOptions = {}): Promise<SlackHttpResult> {
@@ -195,7 +208,7 @@ export class BotHarness {
 
   async close(): Promise<void> {
     await this.bot?.stop({ force: true }).catch(() => undefined);
-    await Promise.allSettled([this.redis.stop(), this.r53.close(), this.slack.close()]);
+    await Promise.allSettled([this.redis.stop(), this.r53.close(), this.slack.close(), this.kube?.close(), this.memcached?.stop()]);
   }
 }
 

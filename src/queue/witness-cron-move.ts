@@ -1,0 +1,30 @@
+/**
+ * After a cron move, looks at what happened when the job was next due and says so in the
+ * approval thread: users want proof the move worked, not just that a field changed.
+ */
+import type { Config } from '../config/schema.js';
+import type { CronPlacement, LockReader } from '../core/ports.js';
+import type { Notifier } from '../slack/notifier.js';
+import { renderWitness } from '../slack/render-cron.js';
+import type { RequestStore } from '../store/request-store.js';
+
+export interface WitnessDeps {
+  readonly config: Config;
+  readonly store: RequestStore;
+  readonly cron: CronPlacement;
+  readonly locks: LockReader;
+  readonly notifier: Notifier;
+}
+
+export async function witnessCronMove(requestId: number, deps: WitnessDeps): Promise<void> {
+  const r = await deps.store.get(requestId);
+  if (!r || r.status !== 'applied' || r.change.kind !== 'cron') return;
+  const job = deps.config.cronjobs[r.change.job];
+  if (!job) return;
+  const since = new Date(r.finishedAt ?? r.requestedAt);
+  const [jobs, holder] = await Promise.all([
+    deps.cron.jobsSince(job.kubernetes, since),
+    deps.locks.holder(job.lockKey).catch(() => undefined),
+  ]);
+  await deps.notifier.reply(r, renderWitness(r, jobs, holder, job.lockKey));
+}
