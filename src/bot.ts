@@ -4,10 +4,12 @@
  * number of either can run against one Redis.
  */
 import type { Server } from 'node:http';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { WebClient, retryPolicies } from '@slack/web-api';
 import type { Redis } from 'ioredis';
 import { KubernetesCronPlacement } from './adapters/kubernetes-cron-placement.js';
 import { loadKubeConfig } from './adapters/kubernetes-client.js';
+import { versionSource } from './adapters/version-sources.js';
 import { MemcacheLockReader } from './adapters/memcache-lock-reader.js';
 import { createRoute53Client, Route53WeightedPair } from './adapters/route53-weighted-pair.js';
 import type { Config } from './config/schema.js';
@@ -18,7 +20,10 @@ import { systemClock } from './core/ports.js';
 import type { Logger } from './log.js';
 import { applyCronMove } from './queue/apply-cron-move.js';
 import { applyWeightChange } from './queue/apply-weight-change.js';
+import { DriftChecker, type ServiceVersionSources } from './queue/drift-check.js';
 import { witnessCronMove } from './queue/witness-cron-move.js';
+import { DriftStore } from './store/drift-store.js';
+import { statusVersionLine } from './slack/render-drift.js';
 import { ChangeQueue } from './queue/change-queue.js';
 import { ChangeWorker } from './queue/change-worker.js';
 import { connectRedis, workerRedis } from './redis-connection.js';
@@ -53,11 +58,23 @@ interface CronParts {
   readonly locks: LockReader & { close(): void };
 }
 
+/** One KubeConfig for the process, loaded on first use only (a bot without cron or Deployment sources needs none). */
+function lazyKube(): () => KubeConfig {
+  let kc: KubeConfig | undefined;
+  return () => (kc ??= loadKubeConfig());
+}
+
+function versionSources(config: Config, kube: () => KubeConfig): ServiceVersionSources[] {
+  return Object.entries(config.services).flatMap(([service, s]) =>
+    s.version ? [{ service, kubernetes: versionSource(s.version.kubernetes, kube), ec2: versionSource(s.version.ec2, kube), pair: s.route53 }] : [],
+  );
+}
+
 /** Kubernetes and memcache are only needed, and only connected, once cron jobs are configured. */
-function cronParts(config: Config): CronParts | undefined {
+function cronParts(config: Config, kube: () => KubeConfig): CronParts | undefined {
   if (Object.keys(config.cronjobs).length === 0 || !config.memcache) return undefined;
   return {
-    cron: new KubernetesCronPlacement(loadKubeConfig()),
+    cron: new KubernetesCronPlacement(kube()),
     locks: new MemcacheLockReader({ servers: config.memcache.servers.join(',') }),
   };
 }
@@ -89,7 +106,23 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
       syncTimeoutMs: tuning.route53SyncTimeoutMs,
     });
 
-  const cronp = cronParts(config);
+  const kube = lazyKube();
+  const cronp = cronParts(config, kube);
+  const driftStore = new DriftStore(redis);
+  const sources = versionSources(config, kube);
+  const drift =
+    sources.length > 0
+      ? new DriftChecker({
+          services: sources,
+          store: driftStore,
+          pairs,
+          client,
+          alertChannel: config.slack.alertChannel,
+          settings: { graceMs: config.drift.graceSeconds * 1000, remindEveryMs: config.drift.remindEveryMinutes * 60_000 },
+          clock,
+          log,
+        })
+      : undefined;
   if (cronp) closers.push(async () => cronp.locks.close());
   const overview = cronp ? new CronOverview(config, cronp.cron, cronp.locks, store) : undefined;
 
@@ -124,8 +157,10 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
       witness: async (id: number) => {
         if (cronp) await witnessCronMove(id, { config, store, cron: cronp.cron, locks: cronp.locks, notifier });
       },
+      ...(drift ? { drift: () => drift.tick() } : {}),
     });
     await queue.scheduleSweep();
+    if (drift) await queue.scheduleDrift(config.drift.intervalSeconds * 1000);
     await worker.sweep();
     const w = worker;
     closers.push(async (force) => {
@@ -152,6 +187,15 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
     if (overview) {
       extensions.cronList = async () => renderCronList(await overview.statuses());
       extensions.statusBlocks = async (only?: string) => cronBlocks(await overview.statuses(only));
+    }
+    if (drift) {
+      extensions.drift = () => drift.table();
+      extensions.serviceExtras = async (names) => {
+        const states = await driftStore.all();
+        const now = clock.now();
+        const withVersions = names.filter((n) => config.services[n]?.version);
+        return new Map(withVersions.map((n) => [n, [statusVersionLine(states.get(n), now)]]));
+      };
     }
     const router = new CommandRouter({ config, store, pairs, desk, notifier, log, extensions });
     const app = createSlackApp({

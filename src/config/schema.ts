@@ -86,6 +86,9 @@ export const configSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
+    if (Object.values(c.services).some((s) => s.version) && !c.slack.alertChannel) {
+      ctx.addIssue({ code: 'custom', path: ['slack', 'alertChannel'], message: 'required when services have version sources (drift alerts go there)' });
+    }
     if (Object.keys(c.cronjobs).length > 0 && c.memcache === undefined) {
       ctx.addIssue({ code: 'custom', path: ['memcache', 'servers'], message: 'required when cronjobs are configured' });
     }

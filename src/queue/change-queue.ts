@@ -9,7 +9,7 @@ import type { Tuning } from '../config/tuning.js';
 
 export const CHANGE_QUEUE = 'strangler-changes';
 
-export type ChangeJobName = 'apply' | 'expire' | 'sweep' | 'witness';
+export type ChangeJobName = 'apply' | 'expire' | 'sweep' | 'witness' | 'drift';
 
 export interface ChangeJobData {
   readonly requestId?: number;
@@ -50,6 +50,11 @@ export class ChangeQueue {
   /** One sweep per interval whatever the number of replicas: a job scheduler is keyed by id. */
   async scheduleSweep(): Promise<void> {
     await this.queue.upsertJobScheduler('sweep', { every: this.tuning.sweepEveryMs }, { name: 'sweep', data: {} });
+  }
+
+  /** The drift check's tick: one job per interval, whatever the number of worker processes. */
+  async scheduleDrift(everyMs: number): Promise<void> {
+    await this.queue.upsertJobScheduler('drift', { every: everyMs }, { name: 'drift', data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } });
   }
 
   async depth(): Promise<number> {

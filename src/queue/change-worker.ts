@@ -27,6 +27,7 @@ export interface WorkerDeps {
   /** Called once a request is applied (cron moves schedule their witness here). */
   readonly afterApplied?: (r: ChangeRequest) => Promise<void>;
   readonly witness?: (requestId: number) => Promise<void>;
+  readonly drift?: () => Promise<unknown>;
   readonly onFinished?: (r: ChangeRequest) => void;
 }
 
@@ -60,6 +61,9 @@ export class ChangeWorker {
         return this.sweep();
       case 'witness':
         return this.deps.witness?.(job.data.requestId ?? -1);
+      case 'drift':
+        await this.deps.drift?.();
+        return;
     }
   }
 

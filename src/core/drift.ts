@@ -1,0 +1,91 @@
+/**
+ * Version drift between the two platforms, one service at a time. Pure: the previous state, the
+ * two readings and the time go in; the next state and what to say in Slack come out.
+ *
+ * An episode starts when the versions differ ('drift') or a source cannot be read ('unknown').
+ * It is only alerted once it outlasts the grace period (a deploy reaches one platform first),
+ * then reminded every `remindEveryMs`, and resolved in the same thread when versions agree.
+ */
+import type { VersionReading } from './ports.js';
+
+export type Reading = VersionReading | ReadFailure;
+
+export interface DriftSettings {
+  readonly graceMs: number;
+  readonly remindEveryMs: number;
+}
+
+export type EpisodeKind = 'drift' | 'unknown';
+
+export interface AlertRef {
+  readonly channel: string;
+  readonly ts: string;
+}
+
+export interface DriftState {
+  readonly service: string;
+  readonly checkedAt: number;
+  readonly kubernetes: Reading;
+  readonly ec2: Reading;
+  /** Absent while in sync. */
+  readonly episode?: {
+    readonly kind: EpisodeKind;
+    readonly since: number;
+    readonly alert?: AlertRef;
+    readonly alertedAt?: number;
+    readonly remindedAt?: number;
+  };
+}
+
+export type DriftAction =
+  | { readonly type: 'alert'; readonly kind: EpisodeKind }
+  | { readonly type: 'remind'; readonly kind: EpisodeKind }
+  /** The episode with an alert is over: `now` says how it ended (in sync, or the other kind). */
+  | { readonly type: 'resolve'; readonly alert: AlertRef; readonly endedKind: EpisodeKind; readonly since: number; readonly now: 'in-sync' | EpisodeKind };
+
+export type ReadFailure = { readonly error: string };
+
+export function isError(r: Reading): r is ReadFailure {
+  return 'error' in r;
+}
+
+export function classify(k: Reading, e: Reading): EpisodeKind | 'in-sync' {
+  if (isError(k) || isError(e)) return 'unknown';
+  return (k as VersionReading).version === (e as VersionReading).version ? 'in-sync' : 'drift';
+}
+
+export function evaluateDrift(
+  prev: DriftState | undefined,
+  service: string,
+  kubernetes: Reading,
+  ec2: Reading,
+  now: number,
+  s: DriftSettings,
+): { next: DriftState; actions: DriftAction[] } {
+  const kind = classify(kubernetes, ec2);
+  const actions: DriftAction[] = [];
+  const old = prev?.episode;
+  const base = { service, checkedAt: now, kubernetes, ec2 };
+
+  // The episode ends when versions agree or its kind changes; an alerted one is closed in its thread.
+  const continues = old !== undefined && old.kind === kind;
+  if (old && !continues && old.alert) {
+    actions.push({ type: 'resolve', alert: old.alert, endedKind: old.kind, since: old.since, now: kind });
+  }
+  if (kind === 'in-sync') return { next: base, actions };
+
+  let episode = continues ? old : { kind, since: now };
+  if (episode.alert === undefined) {
+    if (now - episode.since >= s.graceMs) actions.push({ type: 'alert', kind });
+  } else if (now - (episode.remindedAt ?? episode.alertedAt ?? episode.since) >= s.remindEveryMs) {
+    actions.push({ type: 'remind', kind });
+    episode = { ...episode, remindedAt: now };
+  }
+  return { next: { ...base, episode }, actions };
+}
+
+/** Records where an alert was posted, once Slack has answered. */
+export function withAlert(state: DriftState, alert: AlertRef, at: number): DriftState {
+  if (!state.episode) return state;
+  return { ...state, episode: { ...state.episode, alert, alertedAt: at } };
+}

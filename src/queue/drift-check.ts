@@ -1,0 +1,144 @@
+/**
+ * The periodic drift check: reads every service's two versions (concurrently, bounded; each
+ * source has its own timeout so a slow one holds up nobody), compares them with what Redis
+ * remembers, and posts, reminds or resolves alerts in the alert channel.
+ */
+import type { WebClient } from '@slack/web-api';
+import pLimit from 'p-limit';
+import type { DriftSettings, DriftState, Reading } from '../core/drift.js';
+import { evaluateDrift, withAlert } from '../core/drift.js';
+import { StranglerError } from '../core/errors.js';
+import { weightsOf } from '../core/pair-snapshot.js';
+import type { Clock, VersionSource, WeightedPair, WeightedPairTarget } from '../core/ports.js';
+import { formatWeights } from '../core/split.js';
+import type { Logger } from '../log.js';
+import { slackErrorCode } from '../slack/notifier.js';
+import { renderDriftAlert, renderDriftReminder, renderDriftResolved, renderDriftTable } from '../slack/render-drift.js';
+import type { SlackMessage } from '../slack/blocks.js';
+import type { DriftStore } from '../store/drift-store.js';
+
+export interface ServiceVersionSources {
+  readonly service: string;
+  readonly kubernetes: VersionSource;
+  readonly ec2: VersionSource;
+  readonly pair: WeightedPairTarget;
+}
+
+export interface DriftCheckDeps {
+  readonly services: readonly ServiceVersionSources[];
+  readonly store: DriftStore;
+  readonly pairs: WeightedPair;
+  readonly client: WebClient;
+  readonly alertChannel: string | undefined;
+  readonly settings: DriftSettings;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** Reads in flight at once across all services (default 32). */
+  readonly concurrency?: number;
+  /** Called after each completed tick, for metrics. */
+  readonly onChecked?: (states: readonly DriftState[]) => void;
+}
+
+async function read(source: VersionSource): Promise<Reading> {
+  try {
+    return await source.read();
+  } catch (err) {
+    // Messages of our typed errors are written for people; anything else is summarised.
+    return { error: err instanceof StranglerError ? err.message : `${source.description}: ${(err as Error)?.message ?? 'unreadable'}` };
+  }
+}
+
+export class DriftChecker {
+  private readonly limit: ReturnType<typeof pLimit>;
+
+  constructor(private readonly deps: DriftCheckDeps) {
+    this.limit = pLimit(deps.concurrency ?? 32);
+  }
+
+  /** Both versions of every service, read now. */
+  async readAll(): Promise<Array<{ service: string; kubernetes: Reading; ec2: Reading }>> {
+    return Promise.all(
+      this.deps.services.map(async (s) => {
+        const [kubernetes, ec2] = await Promise.all([this.limit(() => read(s.kubernetes)), this.limit(() => read(s.ec2))]);
+        return { service: s.service, kubernetes, ec2 };
+      }),
+    );
+  }
+
+  /** `/strangle drift`: a fresh read, shown against the episodes Redis knows; changes no alert. */
+  async table(): Promise<SlackMessage> {
+    const now = this.deps.clock.now();
+    const [readings, prev] = await Promise.all([this.readAll(), this.deps.store.all()]);
+    const states = readings.map((r) => evaluateDrift(prev.get(r.service), r.service, r.kubernetes, r.ec2, now, this.deps.settings).next);
+    return renderDriftTable(states, now);
+  }
+
+  /** One scheduled check. Returns false when another process is already running one. */
+  async tick(): Promise<boolean> {
+    const ran = await this.deps.store.withCheckLock(120_000, () => this.check());
+    return ran !== undefined;
+  }
+
+  private async check(): Promise<true> {
+    const { store, clock, settings } = this.deps;
+    const [prev, readings] = await Promise.all([store.all(), this.readAll()]);
+    const now = clock.now();
+    const results = readings.map((r) => ({ r, ...evaluateDrift(prev.get(r.service), r.service, r.kubernetes, r.ec2, now, settings) }));
+    const alerting = results.filter((x) => x.actions.some((a) => a.type === 'alert' && a.kind === 'drift')).map((x) => x.r.service);
+    const splits = await this.splits(alerting);
+
+    const states: DriftState[] = [];
+    for (const { next, actions } of results) {
+      let state = next;
+      for (const a of actions) {
+        if (a.type === 'alert') state = await this.alert(state, splits.get(state.service), now);
+        else if (a.type === 'remind') await this.post(renderDriftReminder(state, now), state.episode?.alert);
+        else {
+          const { reply, original } = renderDriftResolved(a, state, now);
+          await this.post(reply, a.alert);
+          await this.update(a.alert, original);
+        }
+      }
+      states.push(state);
+    }
+    await store.save(states);
+    await store.retain(this.deps.services.map((s) => s.service));
+    this.deps.onChecked?.(states);
+    return true;
+  }
+
+  private async splits(services: readonly string[]): Promise<Map<string, string>> {
+    const targets = this.deps.services.filter((s) => services.includes(s.service));
+    if (targets.length === 0) return new Map();
+    const results = await this.deps.pairs.readMany(targets.map((t) => t.pair)).catch(() => targets.map(() => new Error('unreadable')));
+    return new Map(targets.flatMap((t, i) => (results[i] instanceof Error ? [] : [[t.service, formatWeights(weightsOf(results[i]!))]])));
+  }
+
+  private async alert(state: DriftState, split: string | undefined, now: number): Promise<DriftState> {
+    const channel = this.deps.alertChannel;
+    if (!channel) return state;
+    const m = renderDriftAlert(state, split, now);
+    try {
+      const res = await this.deps.client.chat.postMessage({ channel, text: m.text, blocks: [...m.blocks] });
+      this.deps.log.info({ service: state.service, kind: state.episode?.kind, event: 'drift-alert' }, 'drift alert posted');
+      return withAlert(state, { channel: res.channel ?? channel, ts: res.ts ?? '' }, now);
+    } catch (err) {
+      // Not recorded as alerted, so the next tick tries again.
+      this.deps.log.error({ service: state.service, err: slackErrorCode(err) }, 'could not post the drift alert');
+      return state;
+    }
+  }
+
+  private async post(m: SlackMessage, thread: { channel: string; ts: string } | undefined): Promise<void> {
+    if (!thread) return;
+    await this.deps.client.chat
+      .postMessage({ channel: thread.channel, thread_ts: thread.ts, text: m.text, blocks: [...m.blocks] })
+      .catch((err: unknown) => this.deps.log.error({ err: slackErrorCode(err) }, 'could not reply in the drift thread'));
+  }
+
+  private async update(ref: { channel: string; ts: string }, m: SlackMessage): Promise<void> {
+    await this.deps.client.chat
+      .update({ channel: ref.channel, ts: ref.ts, text: m.text, blocks: [...m.blocks] })
+      .catch((err: unknown) => this.deps.log.error({ err: slackErrorCode(err) }, 'could not update the drift alert'));
+  }
+}

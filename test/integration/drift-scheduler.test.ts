@@ -1,0 +1,56 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readTuning } from '../../src/config/tuning.js';
+import { silentLogger } from '../../src/log.js';
+import { ChangeQueue } from '../../src/queue/change-queue.js';
+import { ChangeWorker } from '../../src/queue/change-worker.js';
+import type { Notifier } from '../../src/slack/notifier.js';
+import { RequestStore } from '../../src/store/request-store.js';
+import { startRedisServer, type RedisServer } from '../support/redis-server.js';
+
+describe('the drift tick is a BullMQ job scheduler', () => {
+  let server: RedisServer;
+  beforeAll(async () => {
+    server = await startRedisServer();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('several worker processes sharing one Redis run one check per interval', async () => {
+    const ticks: Array<{ worker: number; at: number }> = [];
+    const tuning = readTuning({});
+    const parts = [0, 1, 2].map((n) => {
+      const redis = new Redis(server.url, { maxRetriesPerRequest: null });
+      const queue = new ChangeQueue(redis, tuning);
+      const worker = new ChangeWorker({
+        connection: new Redis(server.url, { maxRetriesPerRequest: null }),
+        store: new RequestStore(redis),
+        queue,
+        notifier: {} as Notifier, // never reached: drift ticks post nothing here
+        clock: { now: () => Date.now() },
+        log: silentLogger,
+        lockDurationMs: 5000,
+        apply: async () => {
+          throw new Error('no changes in this test');
+        },
+        drift: async () => {
+          ticks.push({ worker: n, at: Date.now() });
+        },
+      });
+      return { redis, queue, worker };
+    });
+    // Every process upserts the same scheduler at start-up, as the bot does.
+    await Promise.all(parts.map((p) => p.queue.scheduleDrift(1000)));
+    await new Promise((r) => setTimeout(r, 4500));
+    await Promise.all(parts.map((p) => p.worker.close()));
+    await Promise.all(parts.map((p) => p.queue.close()));
+    parts.forEach((p) => p.redis.disconnect());
+
+    expect(ticks.length).toBeGreaterThanOrEqual(3);
+    expect(ticks.length).toBeLessThanOrEqual(6);
+    const gaps = ticks.slice(1).map((t, i) => t.at - ticks[i]!.at);
+    // Two checks inside one interval would show as a gap far below the 1 s period.
+    expect(Math.min(...gaps)).toBeGreaterThan(700);
+  });
+});
