@@ -1,0 +1,33 @@
+# strangler: the Slack chatops bot. Build: docker build -t strangler .
+# Run:   docker run -p 3000:3000 -e SLACK_BOT_TOKEN=… -e SLACK_SIGNING_SECRET=… -e REDIS_URL=… \
+#          -v $PWD/strangler.yml:/app/strangler.yml:ro strangler [web|worker]
+
+# ---- build: compile TypeScript to dist/ with the dev dependencies (typescript).
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+# ---- runtime: production dependencies and dist/ only.
+FROM node:20-bookworm-slim
+# tini as PID 1 forwards SIGTERM/SIGINT to node (which finishes work in flight, then exits) and
+# reaps zombie processes. Node as PID 1 would ignore every signal it has no handler for and reap
+# nothing; tini is the plain, well-known answer.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tini \
+ && rm -rf /var/lib/apt/lists/*
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev && npm cache clean --force
+COPY --from=build /app/dist ./dist
+# The image's files stay owned by root and read-only to the app (the Deployment also mounts the
+# root filesystem read-only). Numeric uid:gid of the image's `node` user, so Kubernetes can check
+# runAsNonRoot without a runAsUser.
+USER 1000:1000
+EXPOSE 3000
+# No HEALTHCHECK: Kubernetes probes GET /healthz and /readyz. Arguments pick the role.
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "dist/main.js"]
