@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { readTuning } from '../../src/config/tuning.js';
+
+describe('readTuning', () => {
+  it('uses the production defaults when nothing is set', () => {
+    const t = readTuning({});
+    // toMatchObject: knobs added later keep their own defaults without breaking this list.
+    expect(t).toMatchObject({
+      route53PollMs: 2000,
+      route53SyncTimeoutMs: 180_000,
+      route53MaxAttempts: 8,
+      jobLockMs: 30_000,
+      applyAttempts: 5,
+      applyBackoffMs: 5000,
+      sweepEveryMs: 60_000,
+    });
+    for (const [name, value] of Object.entries(t)) {
+      expect(value, name).toBeGreaterThan(0);
+    }
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(readTuning({ STRANGLER_ROUTE53_POLL_MS: '' }).route53PollMs).toBe(2000);
+  });
+
+  it.each([
+    ['STRANGLER_ROUTE53_POLL_MS', 'route53PollMs'],
+    ['STRANGLER_ROUTE53_SYNC_TIMEOUT_MS', 'route53SyncTimeoutMs'],
+    ['STRANGLER_ROUTE53_MAX_ATTEMPTS', 'route53MaxAttempts'],
+    ['STRANGLER_JOB_LOCK_MS', 'jobLockMs'],
+    ['STRANGLER_APPLY_ATTEMPTS', 'applyAttempts'],
+    ['STRANGLER_APPLY_BACKOFF_MS', 'applyBackoffMs'],
+    ['STRANGLER_SWEEP_EVERY_MS', 'sweepEveryMs'],
+  ] as const)('%s sets %s and nothing else', (name, key) => {
+    const t = readTuning({ [name]: '123' });
+    expect(t[key]).toBe(123);
+    const others = Object.entries(t).filter(([k]) => k !== key);
+    expect(others.every(([, v]) => v !== 123)).toBe(true);
+  });
+
+  it('accepts 0, which tests use to make waits instant', () => {
+    expect(readTuning({ STRANGLER_APPLY_BACKOFF_MS: '0' }).applyBackoffMs).toBe(0);
+  });
+
+  it.each(['abc', '-1', 'Infinity', 'NaN', '12ms'])('refuses %j naming the variable and the value', (raw) => {
+    expect(() => readTuning({ STRANGLER_JOB_LOCK_MS: raw })).toThrow(`STRANGLER_JOB_LOCK_MS must be a non-negative number, got "${raw}"`);
+  });
+});
