@@ -24,6 +24,8 @@ import { DriftChecker, type ServiceVersionSources } from './queue/drift-check.js
 import { witnessCronMove } from './queue/witness-cron-move.js';
 import { DriftStore } from './store/drift-store.js';
 import { statusVersionLine } from './slack/render-drift.js';
+import { describeChange } from './slack/render-request.js';
+import { slackErrorCode } from './slack/notifier.js';
 import { ChangeQueue } from './queue/change-queue.js';
 import { ChangeWorker } from './queue/change-worker.js';
 import { connectRedis, workerRedis } from './redis-connection.js';
@@ -36,6 +38,8 @@ import { pairTarget, RequestDesk } from './slack/request-desk.js';
 import { createSlackApp } from './slack/slack-app.js';
 import { RequestStore } from './store/request-store.js';
 import { ZoneLock } from './store/zone-lock.js';
+import { countPortCalls, countRoute53Calls, watchShares } from './instrument.js';
+import { Metrics } from './metrics.js';
 import { healthRoutes } from './web/health-routes.js';
 
 export type Role = 'web' | 'worker';
@@ -71,10 +75,16 @@ function versionSources(config: Config, kube: () => KubeConfig): ServiceVersionS
 }
 
 /** Kubernetes and memcache are only needed, and only connected, once cron jobs are configured. */
-function cronParts(config: Config, kube: () => KubeConfig): CronParts | undefined {
+function route53Pairs(tuning: Tuning, metrics: Metrics): WeightedPair {
+  const client = createRoute53Client({ maxAttempts: tuning.route53MaxAttempts });
+  countRoute53Calls(client, metrics);
+  return new Route53WeightedPair(client, { pollIntervalMs: tuning.route53PollMs, syncTimeoutMs: tuning.route53SyncTimeoutMs });
+}
+
+function cronParts(config: Config, kube: () => KubeConfig, metrics: Metrics): CronParts | undefined {
   if (Object.keys(config.cronjobs).length === 0 || !config.memcache) return undefined;
   return {
-    cron: new KubernetesCronPlacement(kube()),
+    cron: countPortCalls(new KubernetesCronPlacement(kube()), 'kubernetes', metrics),
     locks: new MemcacheLockReader({ servers: config.memcache.servers.join(',') }),
   };
 }
@@ -86,28 +96,55 @@ export interface RunningBot {
   stop(opts?: { force?: boolean }): Promise<void>;
 }
 
+/** Whether the bot token works; cached so a probe every few seconds costs one call a minute. */
+let authCache: { at: number; problem: string | undefined } | undefined;
+async function slackAuth(client: WebClient): Promise<string | undefined> {
+  if (authCache && Date.now() - authCache.at < 60_000) return authCache.problem;
+  const problem = await client.auth.test().then(
+    () => undefined,
+    (err: unknown) => `Slack rejected the bot token (${slackErrorCode(err)})`,
+  );
+  authCache = { at: Date.now(), problem };
+  return problem;
+}
+
 export async function startBot(s: BotSettings): Promise<RunningBot> {
   const { config, tuning, log } = s;
   const clock = s.clock ?? systemClock;
   const redis = await connectRedis(s.redisUrl);
   const closers: Array<(force: boolean) => Promise<unknown>> = [];
 
-  const store = new RequestStore(redis);
   const queue = new ChangeQueue(redis, tuning);
+  const metrics = new Metrics({ queueDepth: () => queue.depth() });
+  const store = new RequestStore(redis, (next, previous) => {
+    if (next.status === previous?.status) return;
+    metrics.requestChanged(next);
+    // The audit trail: one JSON line per transition, for the company's log pipeline.
+    log.info(
+      {
+        event: 'request.transition',
+        requestId: next.id,
+        target: next.change.kind === 'weight' ? next.change.service : next.change.job,
+        kind: next.change.kind,
+        rollbackOf: next.rollbackOf,
+        from: previous?.status,
+        status: next.status,
+        actor: next.status === 'requested' ? next.requestedBy : ['approved', 'rejected', 'cancelled'].includes(next.status) ? next.decidedBy : 'worker',
+        change: describeChange(next),
+        failure: next.failure?.code,
+      },
+      `request #${next.id} ${next.status}`,
+    );
+  });
   const client = new WebClient(s.slack.botToken, {
     ...(s.slack.apiUrl ? { slackApiUrl: s.slack.apiUrl } : {}),
     retryConfig: retryPolicies.fiveRetriesInFiveMinutes,
   });
   const notifier = new Notifier(client, log);
-  const pairs =
-    s.pairs ??
-    new Route53WeightedPair(createRoute53Client({ maxAttempts: tuning.route53MaxAttempts }), {
-      pollIntervalMs: tuning.route53PollMs,
-      syncTimeoutMs: tuning.route53SyncTimeoutMs,
-    });
+  const pairs = watchShares(s.pairs ?? route53Pairs(tuning, metrics), config, metrics);
 
   const kube = lazyKube();
-  const cronp = cronParts(config, kube);
+  const cronp = cronParts(config, kube, metrics);
   const driftStore = new DriftStore(redis);
   const sources = versionSources(config, kube);
   const drift =
@@ -121,6 +158,7 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
           settings: { graceMs: config.drift.graceSeconds * 1000, remindEveryMs: config.drift.remindEveryMinutes * 60_000 },
           clock,
           log,
+          onChecked: (states) => metrics.driftChecked(states),
         })
       : undefined;
   if (cronp) closers.push(async () => cronp.locks.close());
@@ -180,7 +218,6 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
       client,
       groups,
       clock,
-      log,
       ...(overview ? { cronPlacement: (job: string) => overview.placement(job) } : {}),
     });
     const extensions: CommandExtensions = {};
@@ -204,7 +241,7 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
       appToken: s.slack.appToken,
       apiUrl: s.slack.apiUrl,
       port: s.port,
-      routes: healthRoutes({ redis }),
+      routes: healthRoutes({ redis, metrics, slackAuth: () => slackAuth(client) }),
       router,
       desk,
       store,

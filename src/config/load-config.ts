@@ -11,6 +11,7 @@ import { type Config, configSchema } from './schema.js';
 export function formatIssue(issue: z.core.$ZodIssue): string {
   const path = issue.path.length ? issue.path.map(String).join('.') : '(top level)';
   if (issue.code === 'invalid_type' && !('input' in issue && issue.input !== undefined)) return `${path}: required`;
+  if (issue.code === 'invalid_key') return `${path}: ${issue.issues[0]?.message ?? issue.message}`;
   if (issue.code === 'unrecognized_keys') return `${path === '(top level)' ? '' : `${path}.`}${issue.keys.join(', ')}: unknown field`;
   return `${path}: ${issue.message}`;
 }

@@ -54,7 +54,11 @@ export const cronJobSchema = z
   })
   .strict();
 
-const nameKey = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/i, 'names are letters, digits, - and _');
+const RESERVED = ['help', 'status', 'history', 'cancel', 'cron', 'drift', 'rollback'];
+const nameKey = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/i, 'names are letters, digits, - and _')
+  .refine((n) => !RESERVED.includes(n.toLowerCase()), { message: `names cannot be a /strangle subcommand (${RESERVED.join(', ')})` });
 
 export const configSchema = z
   .object({

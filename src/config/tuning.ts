@@ -5,9 +5,8 @@
 function num(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got "${raw}"`);
-  return n;
+  if (!/^\d+$/.test(raw.trim())) throw new Error(`${name} must be a whole number of milliseconds or a count, got "${raw}"`);
+  return Number(raw.trim());
 }
 
 export interface Tuning {

@@ -35,10 +35,14 @@ const CRON_USAGE = 'Usage: `/strangle cron` to list jobs, `/strangle cron <job> 
 const MAX_REASON = 500;
 const MAX_SHOWN = 40;
 
-/** Shows user text inside our own message safely and briefly; escaping for Slack happens at render. */
+/**
+ * Quotes a piece of user input in an error message: bounded, cut on whole characters, and
+ * without anything that could act as markup or reorder text (`<!channel>`, links, bidi marks).
+ */
 function shown(word: string): string {
-  const clean = word.replace(/[\u0000-\u001f\u007f`]/g, '');
-  return clean.length > MAX_SHOWN ? `${clean.slice(0, MAX_SHOWN)}…` : clean;
+  const chars = Array.from(word.replace(/[\u0000-\u001f\u007f`<>&\u202a-\u202e\u2066-\u2069]/g, ''));
+  const clean = chars.length > MAX_SHOWN ? `${chars.slice(0, MAX_SHOWN).join('')}…` : chars.join('');
+  return clean === '' ? '(unprintable)' : clean;
 }
 
 function lookup(name: string, known: readonly string[]): string | undefined {

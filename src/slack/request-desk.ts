@@ -8,13 +8,12 @@ import type { Config } from '../config/schema.js';
 import type { ApprovalRules } from '../core/approval-policy.js';
 import { assertMayApprove, assertMayReject, assertMayRequest } from '../core/approval-policy.js';
 import type { Change, ChangeRequest } from '../core/change-request.js';
-import { targetKey, targetName } from '../core/change-request.js';
+import { targetName } from '../core/change-request.js';
 import { NoChange, NothingToRollBack, NotTheRequester, SlackFailed, Unreachable } from '../core/errors.js';
 import { weightsOf } from '../core/pair-snapshot.js';
 import type { Clock, WeightedPair, WeightedPairTarget } from '../core/ports.js';
 import { formatWeights, sameWeights, splitFromWeights, weightsForPercent } from '../core/split.js';
 import { assertStepAllowed } from '../core/step-policy.js';
-import type { Logger } from '../log.js';
 import type { ChangeQueue } from '../queue/change-queue.js';
 import type { RequestStore } from '../store/request-store.js';
 import type { GroupResolver } from './group-members.js';
@@ -38,7 +37,6 @@ export interface DeskDeps {
   readonly client: WebClient;
   readonly groups: GroupResolver;
   readonly clock: Clock;
-  readonly log: Logger;
   readonly cronPlacement?: CronPlacementReader;
 }
 
@@ -108,7 +106,7 @@ export class RequestDesk {
 
   /** Records the request, posts the approval message and arms its expiry. */
   private async open(change: Change, reason: string, origin: Origin, rollbackOf?: number): Promise<ChangeRequest> {
-    const { store, config, clock, client, queue, log } = this.deps;
+    const { store, config, clock, client, queue } = this.deps;
     const now = clock.now();
     let r = await store.create({
       change,
@@ -134,16 +132,14 @@ export class RequestDesk {
       );
     }
     await queue.scheduleExpiry(r.id, r.expiresAt);
-    log.info({ requestId: r.id, target: targetKey(change), actor: origin.user, event: 'requested', rollbackOf }, 'request created');
     return r;
   }
 
   async approve(id: number, user: string): Promise<ChangeRequest> {
-    const { store, config, groups, clock, log } = this.deps;
+    const { store, config, groups, clock } = this.deps;
     const r0 = await store.mustGet(id);
     assertMayApprove(user, r0, rulesOf(config), await groups.membersOf(config.slack.approvers));
     const r = await store.apply(id, { type: 'approve', by: user, at: clock.now() });
-    log.info({ requestId: id, target: targetKey(r.change), actor: user, event: 'approved' }, 'request approved');
     return r;
   }
 
@@ -153,20 +149,18 @@ export class RequestDesk {
   }
 
   async reject(id: number, user: string): Promise<ChangeRequest> {
-    const { store, config, groups, clock, log } = this.deps;
+    const { store, config, groups, clock } = this.deps;
     await store.mustGet(id);
     assertMayReject(user, rulesOf(config), await groups.membersOf(config.slack.approvers));
     const r = await store.apply(id, { type: 'reject', by: user, at: clock.now() });
-    log.info({ requestId: id, target: targetKey(r.change), actor: user, event: 'rejected' }, 'request rejected');
     return r;
   }
 
   async cancel(id: number, user: string): Promise<ChangeRequest> {
-    const { store, clock, log } = this.deps;
+    const { store, clock } = this.deps;
     const r0 = await store.mustGet(id);
     if (r0.requestedBy !== user) throw new NotTheRequester(id);
     const r = await store.apply(id, { type: 'cancel', by: user, at: clock.now() });
-    log.info({ requestId: id, target: targetKey(r.change), actor: user, event: 'cancelled' }, 'request withdrawn');
     return r;
   }
 }

@@ -16,9 +16,13 @@ const MAX_TX_RETRIES = 20;
 
 export type NewRequest = Omit<ChangeRequest, 'id' | 'status'>;
 
+/** Told of every request written, with its previous state (none for a new one): audit log and metrics. */
+export type RequestListener = (next: ChangeRequest, previous: ChangeRequest | undefined) => void;
+
 export class RequestStore {
   constructor(
     private readonly redis: Redis,
+    private readonly listener: RequestListener = () => undefined,
     private readonly prefix = 'strangler:',
   ) {}
 
@@ -67,7 +71,10 @@ export class RequestStore {
         JSON.stringify(request),
         String(HISTORY_KEEP),
       );
-      if (won === 1) return request;
+      if (won === 1) {
+        this.listener(request, undefined);
+        return request;
+      }
       const open = await this.openFor(target);
       if (open !== undefined) throw new RequestOpen(target.replace(/^\w+:/, ''), open.id);
     }
@@ -107,8 +114,9 @@ export class RequestStore {
         throw new RequestNotFound(id);
       }
       let next: ChangeRequest;
+      const previous = JSON.parse(raw) as ChangeRequest;
       try {
-        next = fn(JSON.parse(raw) as ChangeRequest);
+        next = fn(previous);
       } catch (err) {
         await this.redis.unwatch();
         throw err;
@@ -120,7 +128,10 @@ export class RequestStore {
       }
       if (next.status === 'applied') tx.set(this.key('last-applied', target), String(id));
       const res = await tx.exec();
-      if (res !== null) return next;
+      if (res !== null) {
+        this.listener(next, previous);
+        return next;
+      }
     }
     throw new Error(`request #${id} is being changed by too many writers at once; try again`);
   }

@@ -43,6 +43,6 @@ describe('readTuning', () => {
   });
 
   it.each(['abc', '-1', 'Infinity', 'NaN', '12ms'])('refuses %j naming the variable and the value', (raw) => {
-    expect(() => readTuning({ STRANGLER_JOB_LOCK_MS: raw })).toThrow(`STRANGLER_JOB_LOCK_MS must be a non-negative number, got "${raw}"`);
+    expect(() => readTuning({ STRANGLER_JOB_LOCK_MS: raw })).toThrow(`STRANGLER_JOB_LOCK_MS must be a whole number of milliseconds or a count, got "${raw}"`);
   });
 });
