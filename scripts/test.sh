@@ -68,5 +68,9 @@ fi
 step "Typecheck (tsc --noEmit)"
 npx --no-install tsc -p tsconfig.json --noEmit
 
+# The process tests run the built bot (`node dist/main.js`) exactly as `npm start` does.
+step "Build (tsc -p tsconfig.build.json)"
+npx --no-install tsc -p tsconfig.build.json
+
 step "Tests (vitest run${*:+ $*})"
 npx --no-install vitest run "$@"

@@ -5,7 +5,8 @@
  */
 import type { Server } from 'node:http';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { WebClient, retryPolicies } from '@slack/web-api';
+import { WebClient } from '@slack/web-api';
+import { INTERACTIVE_RETRIES } from './slack/retry-policy.js';
 import type { Redis } from 'ioredis';
 import { KubernetesCronPlacement } from './adapters/kubernetes-cron-placement.js';
 import { loadKubeConfig } from './adapters/kubernetes-client.js';
@@ -138,7 +139,7 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
   });
   const client = new WebClient(s.slack.botToken, {
     ...(s.slack.apiUrl ? { slackApiUrl: s.slack.apiUrl } : {}),
-    retryConfig: retryPolicies.fiveRetriesInFiveMinutes,
+    retryConfig: INTERACTIVE_RETRIES,
   });
   const notifier = new Notifier(client, log);
   const pairs = watchShares(s.pairs ?? route53Pairs(tuning, metrics), config, metrics);

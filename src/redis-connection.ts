@@ -24,7 +24,7 @@ export async function connectRedis(url: string, timeoutMs = 5000): Promise<Redis
     await redis.ping();
   } catch (err) {
     redis.disconnect();
-    throw new Unreachable(`Cannot reach Redis at ${safeRedisUrl(url)}: ${(err as Error).message}. Start Redis or set REDIS_URL.`, err);
+    throw new Unreachable(`Cannot reach Redis at ${safeRedisUrl(url)}: ${(err as Error).message.replace(/\.$/, "")}. Start Redis or set REDIS_URL.`, err);
   }
   return redis;
 }

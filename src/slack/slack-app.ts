@@ -3,7 +3,7 @@
  * and answers privately. Signature verification is Bolt's and is never turned off.
  */
 import { App, type BlockButtonAction, type CustomRoute, LogLevel, type Logger as SlackLogger, type RespondArguments } from '@slack/bolt';
-import { retryPolicies } from '@slack/web-api';
+import { INTERACTIVE_RETRIES } from './retry-policy.js';
 import { parseCommand } from '../core/command.js';
 import { StranglerError } from '../core/errors.js';
 import type { Logger } from '../log.js';
@@ -62,8 +62,7 @@ export function createSlackApp(o: SlackAppOptions): App {
     logger: boltLogger(o.log),
     clientOptions: {
       ...(o.apiUrl ? { slackApiUrl: o.apiUrl } : {}),
-      // Interactive flows want messages soon or a clear failure, not retries spread over 30 minutes.
-      retryConfig: retryPolicies.fiveRetriesInFiveMinutes,
+      retryConfig: INTERACTIVE_RETRIES,
     },
   });
 

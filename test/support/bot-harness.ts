@@ -71,6 +71,8 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   /** Also start the Kubernetes stand-in (KUBECONFIG) and a real memcached (MEMCACHE_SERVERS). */
   kubernetes?: boolean;
+  /** Start only the outside world; the test runs bots itself (e.g. as child processes). */
+  noBot?: boolean;
 }
 
 type MemcachedServer = Awaited<ReturnType<typeof startMemcachedServer>>;
@@ -109,12 +111,32 @@ export class BotHarness {
       process.env.MEMCACHE_SERVERS = h.memcached.servers;
     }
     h.config = parseConfig(opts.config ?? baseConfig(), 'test config');
-    await h.startBot();
+    if (!opts.noBot) await h.startBot();
     return h;
   }
 
+  /** Where commands and clicks are sent; defaults to the in-process bot. */
+  endpoint: string | undefined;
+
   get baseUrl(): string {
-    return `http://127.0.0.1:${this.bot.port}`;
+    return this.endpoint ?? `http://127.0.0.1:${this.bot.port}`;
+  }
+
+  /** The env a bot process needs to reach this world, as an operator would set it. */
+  processEnv(configPath: string): Record<string, string> {
+    return {
+      SLACK_BOT_TOKEN: BOT_TOKEN,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: this.slack.apiUrl,
+      REDIS_URL: this.redis.url,
+      STRANGLER_CONFIG: configPath,
+      AWS_ENDPOINT_URL_ROUTE_53: this.r53.url,
+      AWS_ACCESS_KEY_ID: 'AKIDTEST',
+      AWS_SECRET_ACCESS_KEY: 'test-secret-access-key',
+      AWS_REGION: 'us-east-1',
+      ...TEST_TUNING_ENV,
+      ...this.opts.env,
+    };
   }
 
   async startBot(): Promise<void> {
@@ -183,7 +205,8 @@ export class BotHarness {
 
   /** The approval message of request #id, as it stands now in the approval channel. */
   approvalMessage(id: number, channel = APPROVALS): StoredMessage | undefined {
-    return this.slack.messages(channel).find((m) => !m.thread_ts && renderedText(m).includes(`Request #${id}`));
+    // The newest: request numbers start again when a test wipes Redis.
+    return this.slack.messages(channel).findLast((m) => !m.thread_ts && renderedText(m).includes(`Request #${id} `));
   }
 
   async waitForApproval(id: number, includes: string, timeoutMs = 8000, channel = APPROVALS): Promise<StoredMessage> {

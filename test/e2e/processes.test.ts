@@ -1,0 +1,147 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ALICE, baseConfig, BOB, BOT_TOKEN, BotHarness, CAROL, SIGNING_SECRET } from '../support/bot-harness.js';
+import { type BotProcess, startBotProcess, waitHttp, writeConfig } from '../support/bot-process.js';
+import { renderedText } from '../support/slack-stand-in.js';
+
+describe('the built bot as processes: replicas, crashes, shutdown, health, metrics, logs', () => {
+  let h: BotHarness;
+  let configPath: string;
+  const running: BotProcess[] = [];
+
+  async function bot(args: string[] = []): Promise<BotProcess> {
+    const b = await startBotProcess(h.processEnv(configPath), { args });
+    running.push(b);
+    return b;
+  }
+
+  beforeAll(async () => {
+    h = await BotHarness.start({ noBot: true });
+    configPath = writeConfig(baseConfig({ services: { api: (baseConfig() as { services: { api: unknown } }).services.api } }));
+  });
+  afterEach(async () => {
+    for (const b of running.splice(0)) {
+      b.signal('SIGKILL');
+      await b.exited;
+    }
+    h.r53.pendingPolls = 2;
+    h.r53.setWeight('Z0123456789ABC', 'api.example.com', 'A', 'primary', 10);
+    h.r53.setWeight('Z0123456789ABC', 'api.example.com', 'A', 'secondary', 90);
+    h.r53.appliedBatches.length = 0;
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  async function requestAndGetMessage(via: BotProcess, text: string) {
+    h.endpoint = via.url;
+    const reply = await h.ask(ALICE, text, {}, 10_000);
+    const id = Number(/Request #(\d+)/.exec(reply)?.[1]);
+    expect(id).toBeGreaterThan(0);
+    return { id, message: structuredClone(await h.waitForApproval(id, 'waits for approval')) };
+  }
+
+  it('two replicas against one Redis apply an approved change exactly once', async () => {
+    const [a, b] = await Promise.all([bot(), bot()]);
+    const { id, message } = await requestAndGetMessage(a, 'api 30');
+    h.endpoint = a.url;
+    const clickA = h.click(BOB, message, 'approve');
+    h.endpoint = b.url;
+    const clickB = h.click(CAROL, message, 'approve');
+    await Promise.all([clickA, clickB]);
+    await h.waitForApproval(id, 'Applied and verified', 15_000);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(h.r53.appliedBatches).toHaveLength(1);
+    expect(h.weights('api')).toEqual({ kubernetes: 30, ec2: 70 });
+  });
+
+  it('a replica killed with SIGKILL mid-apply: the other one completes the change', async () => {
+    const [a, b] = await Promise.all([bot(), bot()]);
+    h.r53.pendingPolls = 1_000_000;
+    const { id, message } = await requestAndGetMessage(a, 'api 25');
+    h.endpoint = a.url;
+    await h.click(BOB, message, 'approve');
+    await h.slack.waitFor(() => h.r53.appliedBatches.length === 1, 10_000, 'the batch to reach Route 53');
+    // Kill whichever replica took the job: its log has the 'applying' line.
+    const applying = [a, b].find((p) => p.output.some((l) => l.includes('"msg":"applying"') && l.includes(`"requestId":${id}`)));
+    expect(applying).toBeDefined();
+    applying!.signal('SIGKILL');
+    await applying!.exited;
+    h.r53.pendingPolls = 0;
+    await h.waitForApproval(id, 'Applied and verified', 20_000);
+    expect(h.r53.appliedBatches).toHaveLength(1);
+    const survivor = applying === a ? b : a;
+    expect(survivor.output.some((l) => l.includes('"msg":"applying"') && l.includes(`"requestId":${id}`))).toBe(true);
+  });
+
+  it('SIGTERM during an apply lets it finish, then the process exits cleanly', async () => {
+    const a = await bot();
+    h.r53.pendingPolls = 15; // about 0.75 s of PENDING at the test's 50 ms poll
+    const { id, message } = await requestAndGetMessage(a, 'api 20');
+    await h.click(BOB, message, 'approve');
+    await h.slack.waitFor(() => h.r53.appliedBatches.length === 1, 10_000, 'the batch to reach Route 53');
+    a.signal('SIGTERM');
+    expect(await a.exited).toBe(0);
+    expect(renderedText(h.approvalMessage(id)!)).toContain('Applied and verified');
+    expect(a.output.some((l) => l.includes('shutting down'))).toBe(true);
+  });
+
+  it('/readyz goes 503 while Redis is down and 200 when it is back; /healthz stays 200', async () => {
+    const a = await bot();
+    await h.redis.stop();
+    try {
+      const body = await waitHttp(`${a.url}/readyz`, 503, 10_000);
+      expect(body).toContain('Redis is unreachable');
+      expect((await fetch(`${a.url}/healthz`)).status).toBe(200);
+    } finally {
+      await h.redis.start();
+    }
+    await waitHttp(`${a.url}/readyz`, 200, 15_000);
+  });
+
+  it('/metrics exposes requests, waits, durations, API calls, queue depth and the share after a change', async () => {
+    const a = await bot();
+    const { id, message } = await requestAndGetMessage(a, 'api 30');
+    await h.click(BOB, message, 'approve');
+    await h.waitForApproval(id, 'Applied and verified', 15_000);
+    const metrics = await (await fetch(`${a.url}/metrics`)).text();
+    expect(metrics).toMatch(/strangler_requests_total\{kind="weight",status="applied"\} 1/);
+    expect(metrics).toMatch(/strangler_approval_wait_seconds_count 1/);
+    expect(metrics).toMatch(/strangler_apply_duration_seconds_count 1/);
+    expect(metrics).toMatch(/strangler_api_calls_total\{api="route53",operation="ChangeResourceRecordSets",outcome="ok"\} 1/);
+    expect(metrics).toMatch(/strangler_api_calls_total\{api="route53",operation="GetChange",outcome="ok"\} \d+/);
+    expect(metrics).toMatch(/strangler_kubernetes_share_percent\{service="api"\} 30/);
+    expect(metrics).toMatch(/strangler_queue_depth \d+/);
+  });
+
+  it('logs are JSON lines, one per request transition with id, service and actor, and never carry secrets', async () => {
+    const a = await bot();
+    const { id, message } = await requestAndGetMessage(a, 'api 15');
+    await h.click(BOB, message, 'approve');
+    await h.waitForApproval(id, 'Applied and verified', 15_000);
+    await new Promise((r) => setTimeout(r, 200));
+    const lines = a.output.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const transitions = lines.filter((l) => l.event === 'request.transition' && l.requestId === id);
+    expect(transitions.map((t) => t.status)).toEqual(['requested', 'approved', 'applying', 'applied']);
+    expect(transitions[0]).toMatchObject({ target: 'api', actor: ALICE });
+    expect(transitions[1]).toMatchObject({ target: 'api', actor: BOB });
+    const all = a.output.join('\n');
+    for (const secret of [BOT_TOKEN, SIGNING_SECRET, 'test-secret-access-key']) expect(all).not.toContain(secret);
+  });
+
+  it('refuses to start with a clear message: invalid config, unreachable Redis, unknown role', async () => {
+    const badConfig = writeConfig({ slack: { approvers: ['U0BOB'] }, services: { api: { route53: { recordName: 'api.example.com', kubernetesSetIdentifier: 'a', ec2SetIdentifier: 'b' } } } });
+    const bad = await startBotProcess({ ...h.processEnv(badConfig) }, { waitReady: false });
+    expect(await bad.exited).toBe(1);
+    expect(bad.output.join('\n')).toContain('services.api.route53.hostedZoneId: required');
+    expect(bad.output.join('\n')).not.toMatch(/\n\s+at /);
+
+    const noRedis = await startBotProcess({ ...h.processEnv(configPath), REDIS_URL: 'redis://:hunter2@127.0.0.1:1' }, { waitReady: false });
+    expect(await noRedis.exited).toBe(1);
+    expect(noRedis.output.join('\n')).toMatch(/Cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1.*Start Redis or set REDIS_URL/);
+    expect(noRedis.output.join('\n')).not.toContain('hunter2');
+
+    const role = await startBotProcess(h.processEnv(configPath), { args: ['webworker'], waitReady: false });
+    expect(await role.exited).toBe(1);
+    expect(role.output.join('\n')).toContain('unknown role "webworker": use web, worker or all');
+  });
+});
