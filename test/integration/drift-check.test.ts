@@ -202,7 +202,7 @@ describe('drift check', () => {
     const kc = new KubeConfig();
     kc.loadFromFile(kube.kubeconfig());
     const c = checker([{ service: 'api', kubernetes: new DeploymentVersionSource(kc, { namespace: 'api', name: 'api', container: 'api' }), ec2: api().ec2, pair }]);
-    const table = renderedText(await c.table());
+    const table = renderedText((await c.table()) as Parameters<typeof renderedText>[0]);
     expect(table).toContain('*api*: Kubernetes `abc123` (rolling out `def456`) · EC2 `abc123`, *in sync*');
   });
 
