@@ -56,7 +56,8 @@ export function createSlackApp(o: SlackAppOptions): App {
   const app = new App({
     token: o.botToken,
     signingSecret: o.signingSecret,
-    ...(socketMode ? { socketMode: true, appToken: o.appToken } : {}),
+    // In Socket Mode Bolt serves the custom routes (health, metrics) on installerOptions.port.
+    ...(socketMode ? { socketMode: true, appToken: o.appToken, installerOptions: { port: o.port } } : {}),
     port: o.port,
     customRoutes: o.routes,
     logger: boltLogger(o.log),
