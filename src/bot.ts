@@ -98,15 +98,17 @@ export interface RunningBot {
 }
 
 /** Whether the bot token works; cached so a probe every few seconds costs one call a minute. */
-let authCache: { at: number; problem: string | undefined } | undefined;
-async function slackAuth(client: WebClient): Promise<string | undefined> {
-  if (authCache && Date.now() - authCache.at < 60_000) return authCache.problem;
-  const problem = await client.auth.test().then(
-    () => undefined,
-    (err: unknown) => `Slack rejected the bot token (${slackErrorCode(err)})`,
-  );
-  authCache = { at: Date.now(), problem };
-  return problem;
+function slackAuthCheck(client: WebClient): () => Promise<string | undefined> {
+  let cache: { at: number; problem: string | undefined } | undefined;
+  return async () => {
+    if (cache && Date.now() - cache.at < 60_000) return cache.problem;
+    const problem = await client.auth.test().then(
+      () => undefined,
+      (err: unknown) => `Slack rejected the bot token (${slackErrorCode(err)})`,
+    );
+    cache = { at: Date.now(), problem };
+    return problem;
+  };
 }
 
 export async function startBot(s: BotSettings): Promise<RunningBot> {
@@ -242,7 +244,7 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
       appToken: s.slack.appToken,
       apiUrl: s.slack.apiUrl,
       port: s.port,
-      routes: healthRoutes({ redis, metrics, slackAuth: () => slackAuth(client) }),
+      routes: healthRoutes({ redis, metrics, slackAuth: slackAuthCheck(client) }),
       router,
       desk,
       store,
