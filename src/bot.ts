@@ -32,7 +32,7 @@ import { ChangeWorker } from './queue/change-worker.js';
 import { connectRedis, workerRedis } from './redis-connection.js';
 import { type CommandExtensions, CommandRouter } from './slack/command-router.js';
 import { CronOverview } from './slack/cron-overview.js';
-import { cronBlocks, renderCronList } from './slack/render-cron.js';
+import { cronJobLines, renderCronList } from './slack/render-cron.js';
 import { GroupResolver } from './slack/group-members.js';
 import { Notifier } from './slack/notifier.js';
 import { pairTarget, RequestDesk } from './slack/request-desk.js';
@@ -226,7 +226,7 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
     const extensions: CommandExtensions = {};
     if (overview) {
       extensions.cronList = async () => renderCronList(await overview.statuses());
-      extensions.statusBlocks = async (only?: string) => cronBlocks(await overview.statuses(only));
+      extensions.statusTexts = async (only?: string) => (await overview.statuses(only)).map(cronJobLines);
     }
     if (drift) {
       extensions.drift = () => drift.table();

@@ -88,6 +88,14 @@ export function isOpen(r: ChangeRequest): boolean {
   return OPEN_STATUSES.includes(r.status);
 }
 
+/**
+ * A change that may be in effect, so it can be rolled back: applied, or failed after Route 53
+ * had already accepted its batch (e.g. GetChange refused), when the new split may well be live.
+ */
+export function isRollbackPoint(r: ChangeRequest): boolean {
+  return r.status === 'applied' || (r.status === 'failed' && r.changeId !== undefined);
+}
+
 export function isRollback(r: ChangeRequest): boolean {
   return r.rollbackOf !== undefined;
 }

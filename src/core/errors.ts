@@ -24,7 +24,8 @@ export type ErrorCode =
   | 'VERIFY_FAILED'
   | 'CONFIG_INVALID'
   | 'NOT_THE_REQUESTER'
-  | 'SLACK_FAILED';
+  | 'SLACK_FAILED'
+  | 'STALE_BUTTON';
 
 export class StranglerError extends Error {
   readonly code: ErrorCode;
@@ -110,6 +111,18 @@ export class NotTheRequester extends StranglerError {
 export class SlackFailed extends StranglerError {
   constructor(message: string, hint: string) {
     super('SLACK_FAILED', message, { hint });
+  }
+}
+
+/**
+ * A button on a message that is not the request's own approval message (e.g. Redis lost its
+ * data and request numbers started again): acting on it could approve a different change.
+ */
+export class StaleButton extends StranglerError {
+  constructor(id: number) {
+    super('STALE_BUTTON', `This message is out of date: it is not the approval message of request #${id}, so the click changed nothing.`, {
+      hint: 'Use the buttons on the newest message, or see `/strangle history`.',
+    });
   }
 }
 

@@ -84,7 +84,13 @@ export class ChangeWorker {
         throw err;
       }
       if (!(err instanceof StranglerError)) log.error({ ...ctx, err: (err as Error).stack }, 'apply failed unexpectedly');
-      done = await store.apply(id, { type: 'failed', at: this.deps.clock.now(), failure: toFailure(err) });
+      const current = await store.get(id);
+      const failure = toFailure(err);
+      // After Route 53 accepted the batch, "failed" must not read as "nothing happened".
+      const submitted = current?.changeId
+        ? { ...failure, message: `Route 53 accepted the change (${current.changeId}), so the new split may be in effect, but then: ${failure.message}`, hint: 'Check `/strangle status`; Roll back if needed.' }
+        : failure;
+      done = await store.apply(id, { type: 'failed', at: this.deps.clock.now(), failure: submitted });
     }
     log.info({ ...ctx, status: done.status, failure: done.failure?.code }, `request ${done.status}`);
     await notifier.showRequest(done);

@@ -21,6 +21,32 @@ export function section(text: string): Block {
   return { type: 'section', text: { type: 'mrkdwn', text: t } };
 }
 
+/** Slack refuses a message of more than 50 blocks. */
+export const MAX_BLOCKS = 50;
+
+/**
+ * Packs many short texts (one per service or job) into as few sections as fit, at most
+ * `maxBlocks`, saying how many were left out rather than having Slack refuse the message.
+ */
+export function packedSections(texts: readonly string[], maxBlocks: number, more: (left: number) => string): Block[] {
+  const out: string[] = [];
+  let current = '';
+  for (const t of texts) {
+    const piece = t.length > SECTION_MAX ? `${t.slice(0, SECTION_MAX - 1)}…` : t;
+    if (current && current.length + 2 + piece.length > SECTION_MAX) {
+      out.push(current);
+      current = piece;
+    } else {
+      current = current ? `${current}\n\n${piece}` : piece;
+    }
+  }
+  if (current) out.push(current);
+  if (out.length <= maxBlocks) return out.map(section);
+  const kept = out.slice(0, maxBlocks - 1);
+  const shown = kept.reduce((n, s) => n + s.split('\n\n').length, 0);
+  return [...kept.map(section), section(more(texts.length - shown))];
+}
+
 export function context(...texts: string[]): Block {
   return { type: 'context', elements: texts.map((text) => ({ type: 'mrkdwn', text })) };
 }

@@ -9,7 +9,7 @@ import { StranglerError, Unreachable } from '../core/errors.js';
 import type { WeightedPair } from '../core/ports.js';
 import type { Logger } from '../log.js';
 import type { RequestStore } from '../store/request-store.js';
-import { type Block, type SlackMessage, plain } from './blocks.js';
+import { type SlackMessage, plain } from './blocks.js';
 import type { Notifier } from './notifier.js';
 import { renderError } from './render-error.js';
 import { renderHelp } from './render-help.js';
@@ -24,8 +24,8 @@ export interface CommandExtensions {
   drift?: () => Promise<SlackMessage>;
   /** Lines to add under a service in `/strangle status`, e.g. versions. */
   serviceExtras?: (services: readonly string[]) => Promise<ReadonlyMap<string, readonly string[]>>;
-  /** Blocks to add after the services in `/strangle status`, e.g. cron jobs. */
-  statusBlocks?: (target?: string) => Promise<readonly Block[]>;
+  /** Texts to add after the services in `/strangle status`, e.g. one per cron job. */
+  statusTexts?: (target?: string) => Promise<readonly string[]>;
 }
 
 export interface RouterDeps {
@@ -117,7 +117,7 @@ export class CommandRouter {
       open: opens[i],
       extra: extras.get(service) ?? [],
     }));
-    const more = extensions?.statusBlocks && (target === undefined || isCron) ? await extensions.statusBlocks(isCron ? target : undefined) : [];
+    const more = extensions?.statusTexts && (target === undefined || isCron) ? await extensions.statusTexts(isCron ? target : undefined) : [];
     return renderStatus(statuses, more);
   }
 }

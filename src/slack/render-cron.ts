@@ -2,7 +2,7 @@
 import type { ChangeRequest } from '../core/change-request.js';
 import { StranglerError } from '../core/errors.js';
 import type { CronJobState, JobSummary } from '../core/ports.js';
-import { type Block, type SlackMessage, context, section } from './blocks.js';
+import { type Block, MAX_BLOCKS, type SlackMessage, context, packedSections, section } from './blocks.js';
 import { escapeText, mention, slackDate } from './escape.js';
 import { describeChange } from './render-request.js';
 
@@ -39,16 +39,10 @@ export function cronJobLines(s: CronJobStatus): string {
   return lines.join('\n');
 }
 
-export function cronBlocks(jobs: readonly CronJobStatus[]): Block[] {
-  return jobs.map((j) => section(cronJobLines(j)));
-}
-
 export function renderCronList(jobs: readonly CronJobStatus[]): SlackMessage {
   if (jobs.length === 0) return { text: 'No cron jobs are configured.', blocks: [section('No cron jobs are configured. Add them under `cronjobs:` in strangler.yml.')] };
-  return {
-    text: `${jobs.length} cron job(s)`,
-    blocks: [...cronBlocks(jobs), context('Move one with `/strangle cron <job> k8s|ec2 [reason]`.')],
-  };
+  const blocks: Block[] = packedSections(jobs.map(cronJobLines), MAX_BLOCKS - 1, (left) => `…and ${left} more: ask for one with \`/strangle status <job>\`.`);
+  return { text: `${jobs.length} cron job(s)`, blocks: [...blocks, context('Move one with `/strangle cron <job> k8s|ec2 [reason]`.')] };
 }
 
 /** What happened at the first scheduled run after a move, posted in the approval thread. */

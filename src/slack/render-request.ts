@@ -3,7 +3,7 @@
  * requester sees. Pure: request in, Block Kit out. Every state says what happened and what next.
  */
 import type { ChangeRequest } from '../core/change-request.js';
-import { applyDurationMs, targetName } from '../core/change-request.js';
+import { applyDurationMs, isRollbackPoint, targetName } from '../core/change-request.js';
 import { formatWeights } from '../core/split.js';
 import { ACTION, type SlackMessage, actions, button, context, section } from './blocks.js';
 import { escapeText, formatDuration, mention, slackDate } from './escape.js';
@@ -108,7 +108,12 @@ export function renderApprovalMessage(r: ChangeRequest): SlackMessage {
     case 'failed':
       return {
         text: `Request #${r.id} failed: ${escapeText(r.failure?.message ?? 'unknown error')}`,
-        blocks: [...base, section(`:x: Failed. ${failureText(r)}`), ctx()],
+        blocks: [
+          ...base,
+          section(`:x: Failed. ${failureText(r)}`),
+          ctx(),
+          ...(isRollbackPoint(r) ? [actions(`failed-${r.id}`, button('Roll back', ACTION.rollback, String(r.id)))] : []),
+        ],
       };
   }
 }

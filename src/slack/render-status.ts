@@ -4,7 +4,7 @@ import { StranglerError } from '../core/errors.js';
 import { weightsOf } from '../core/pair-snapshot.js';
 import type { PairSnapshot } from '../core/ports.js';
 import { formatSplit, splitFromWeights } from '../core/split.js';
-import { type Block, type SlackMessage, context, section } from './blocks.js';
+import { type Block, MAX_BLOCKS, type SlackMessage, context, packedSections, section } from './blocks.js';
 import { escapeText, mention } from './escape.js';
 import { describeChange } from './render-request.js';
 
@@ -37,12 +37,13 @@ export function serviceLines(s: ServiceStatus): string {
   return lines.join('\n');
 }
 
-export function renderStatus(services: readonly ServiceStatus[], extraBlocks: readonly Block[] = []): SlackMessage {
-  if (services.length === 0 && extraBlocks.length === 0) {
+/** Services first, then whatever other features add (cron jobs), in at most 50 blocks. */
+export function renderStatus(services: readonly ServiceStatus[], extraTexts: readonly string[] = []): SlackMessage {
+  if (services.length === 0 && extraTexts.length === 0) {
     return { text: 'No services are configured.', blocks: [section('No services are configured. Add them under `services:` in strangler.yml.')] };
   }
-  const blocks: Block[] = services.map((s) => section(serviceLines(s)));
-  blocks.push(...extraBlocks);
+  const texts = [...services.map(serviceLines), ...extraTexts];
+  const blocks: Block[] = packedSections(texts, MAX_BLOCKS - 1, (left) => `…and ${left} more: ask for one with \`/strangle status <service>\`.`);
   blocks.push(context('Read live just now. Change a split with `/strangle <service> <0-100> [reason]`.'));
   return { text: `Status of ${services.length} service(s)`, blocks };
 }

@@ -8,8 +8,8 @@ import type { Config } from '../config/schema.js';
 import type { ApprovalRules } from '../core/approval-policy.js';
 import { assertMayApprove, assertMayReject, assertMayRequest } from '../core/approval-policy.js';
 import type { Change, ChangeRequest } from '../core/change-request.js';
-import { targetName } from '../core/change-request.js';
-import { NoChange, NothingToRollBack, NotTheRequester, SlackFailed, Unreachable } from '../core/errors.js';
+import { isRollbackPoint, targetName } from '../core/change-request.js';
+import { NoChange, NothingToRollBack, NotTheRequester, SlackFailed, StaleButton, Unreachable } from '../core/errors.js';
 import { weightsOf } from '../core/pair-snapshot.js';
 import type { Clock, WeightedPair, WeightedPairTarget } from '../core/ports.js';
 import { formatWeights, sameWeights, splitFromWeights, weightsForPercent } from '../core/split.js';
@@ -79,7 +79,7 @@ export class RequestDesk {
   /** Rollback of a given applied request: its target is the state before that request. */
   async requestRollback(of: ChangeRequest, reason: string, origin: Origin): Promise<ChangeRequest> {
     await this.mayRequest(origin.user);
-    if (of.status !== 'applied') throw new NothingToRollBack(targetName(of.change));
+    if (!isRollbackPoint(of)) throw new NothingToRollBack(targetName(of.change));
     const c = of.change;
     if (c.kind === 'weight') {
       const snapshot = await this.deps.pairs.read(pairTarget(this.deps.config, c.service));
@@ -119,9 +119,10 @@ export class RequestDesk {
     });
     const channel = config.slack.approvalChannel ?? origin.channel;
     const m = renderApprovalMessage(r);
+    let posted: { channel: string; ts: string };
     try {
       const res = await client.chat.postMessage({ channel, text: m.text, blocks: [...m.blocks] });
-      r = await store.setMessage(r.id, { channel: res.channel ?? channel, ts: res.ts ?? '' });
+      posted = { channel: res.channel ?? channel, ts: res.ts ?? '' };
     } catch (err) {
       // Without an approval message nobody can decide: close the request rather than leave it open.
       await store.apply(r.id, { type: 'cancel', by: origin.user, at: clock.now() });
@@ -131,13 +132,29 @@ export class RequestDesk {
         code === 'not_in_channel' || code === 'channel_not_found' ? `Invite the bot to <#${channel}> and try again.` : 'Try again in a minute.',
       );
     }
+    try {
+      r = await store.setMessage(r.id, posted);
+    } catch (err) {
+      // Redis went away between creating the request and recording its message: the buttons
+      // could never be honoured, so take them off and say how to clean up.
+      const text = `Request #${r.id} could not be recorded completely (the bot lost its Redis store), so this message has no buttons. Withdraw it with \`/strangle cancel ${r.id}\` and ask again.`;
+      await client.chat.update({ channel: posted.channel, ts: posted.ts, text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] }).catch(() => undefined);
+      throw new Unreachable(`Request #${r.id} was created but could not be completed: the bot cannot reach its Redis store.`, err);
+    }
     await queue.scheduleExpiry(r.id, r.expiresAt);
     return r;
   }
 
-  async approve(id: number, user: string): Promise<ChangeRequest> {
+  /** The request a button belongs to, refusing buttons of any other message. */
+  async forButton(id: number, messageTs: string | undefined): Promise<ChangeRequest> {
+    const r = await this.deps.store.mustGet(id);
+    if (messageTs === undefined || r.message?.ts !== messageTs) throw new StaleButton(id);
+    return r;
+  }
+
+  async approve(id: number, user: string, messageTs: string | undefined): Promise<ChangeRequest> {
     const { store, config, groups, clock } = this.deps;
-    const r0 = await store.mustGet(id);
+    const r0 = await this.forButton(id, messageTs);
     assertMayApprove(user, r0, rulesOf(config), await groups.membersOf(config.slack.approvers));
     const r = await store.apply(id, { type: 'approve', by: user, at: clock.now() });
     return r;
@@ -148,9 +165,9 @@ export class RequestDesk {
     await this.deps.queue.enqueueApply(id);
   }
 
-  async reject(id: number, user: string): Promise<ChangeRequest> {
+  async reject(id: number, user: string, messageTs: string | undefined): Promise<ChangeRequest> {
     const { store, config, groups, clock } = this.deps;
-    await store.mustGet(id);
+    await this.forButton(id, messageTs);
     assertMayReject(user, rulesOf(config), await groups.membersOf(config.slack.approvers));
     const r = await store.apply(id, { type: 'reject', by: user, at: clock.now() });
     return r;

@@ -9,7 +9,7 @@ import { StranglerError } from '../core/errors.js';
 import type { Logger } from '../log.js';
 import type { RequestStore } from '../store/request-store.js';
 import type { SlackMessage } from './blocks.js';
-import { ACTION } from './blocks.js';
+import { ACTION, plain } from './blocks.js';
 import { asUserError, type CommandRouter } from './command-router.js';
 import type { Notifier } from './notifier.js';
 import { renderError } from './render-error.js';
@@ -87,15 +87,16 @@ export function createSlackApp(o: SlackAppOptions): App {
 
   const onButton = (
     actionId: string,
-    handle: (id: number, user: string, channel: string) => Promise<SlackMessage | void>,
+    handle: (id: number, user: string, channel: string, messageTs: string | undefined) => Promise<SlackMessage | void>,
   ) => {
     app.action<BlockButtonAction>({ action_id: actionId }, async ({ ack, body, action }) => {
       await ack();
       const user = body.user.id;
       const channel = body.channel?.id ?? body.container?.channel_id ?? '';
       const id = Number(action.value);
+      const messageTs = body.message?.ts ?? body.container?.message_ts;
       try {
-        const reply = await handle(id, user, channel);
+        const reply = await handle(id, user, channel, messageTs);
         if (reply) await notifier.whisper(channel, user, reply);
       } catch (raw) {
         const err = asUserError(raw);
@@ -106,19 +107,25 @@ export function createSlackApp(o: SlackAppOptions): App {
     });
   };
 
-  onButton(ACTION.approve, async (id, user) => {
-    const r = await desk.approve(id, user);
+  onButton(ACTION.approve, async (id, user, _channel, messageTs) => {
+    const r = await desk.approve(id, user, messageTs);
     // The "applying…" update goes out before the job exists, so it can never land after "applied".
     await notifier.showRequest(r);
-    await desk.dispatch(id);
+    try {
+      await desk.dispatch(id);
+    } catch (err) {
+      // The approval is recorded; the sweep queues it once Redis answers again.
+      log.warn({ requestId: id, err: (err as Error).message }, 'approved but not queued yet');
+      return plain(`Your approval of #${id} is recorded, but the bot could not queue it just now (its Redis store is unreachable). It will be applied automatically once the store is back; no need to click again.`);
+    }
   });
 
-  onButton(ACTION.reject, async (id, user) => {
-    await notifier.showRequest(await desk.reject(id, user));
+  onButton(ACTION.reject, async (id, user, _channel, messageTs) => {
+    await notifier.showRequest(await desk.reject(id, user, messageTs));
   });
 
-  onButton(ACTION.rollback, async (id, user, channel) => {
-    const of = await o.store.mustGet(id);
+  onButton(ACTION.rollback, async (id, user, channel, messageTs) => {
+    const of = await desk.forButton(id, messageTs);
     const r = await desk.requestRollback(of, `Roll back button on request #${id}`, { user, channel });
     return renderRequestAck(r, o.approvalChannel ?? channel);
   });

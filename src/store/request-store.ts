@@ -8,7 +8,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { ChangeRequest, Transition } from '../core/change-request.js';
-import { isOpen, targetKey, transition } from '../core/change-request.js';
+import { isOpen, isRollbackPoint, targetKey, transition } from '../core/change-request.js';
 import { RequestNotFound, RequestOpen } from '../core/errors.js';
 
 const HISTORY_KEEP = 1000;
@@ -126,7 +126,7 @@ export class RequestStore {
       if (!isOpen(next)) {
         tx.eval(DEL_IF_EQUALS, 1, this.key('open', target), String(id));
       }
-      if (next.status === 'applied') tx.set(this.key('last-applied', target), String(id));
+      if (isRollbackPoint(next) && !isRollbackPoint(previous)) tx.set(this.key('last-applied', target), String(id));
       const res = await tx.exec();
       if (res !== null) {
         this.listener(next, previous);

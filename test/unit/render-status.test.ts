@@ -78,28 +78,39 @@ describe('serviceLines', () => {
 });
 
 describe('renderStatus', () => {
-  it('one section per service, in order, then how to change a split', () => {
+  it('services in order, packed into sections, then how to change a split', () => {
     const m = renderStatus([api(), { service: 'web', recordName: 'www.example.com', pair: pair(0, 100) }]);
     expect(m.text).toBe('Status of 2 service(s)');
     const texts = sectionTexts(m);
-    expect(texts).toHaveLength(2);
-    expect(texts[0]).toMatch(/^\*api\*/);
-    expect(texts[1]).toMatch(/^\*web\*/);
+    expect(texts).toHaveLength(1);
+    const [first, second] = texts[0]!.split('\n\n');
+    expect(first).toMatch(/^\*api\*/);
+    expect(second).toMatch(/^\*web\*/);
     const last = m.blocks.at(-1);
     expect(last?.type).toBe('context');
     expect(JSON.stringify(last)).toContain('/strangle <service> <0-100> [reason]');
   });
 
-  it('places extra blocks after the services and before the closing context', () => {
-    const extra = section('*Cron jobs*');
-    const m = renderStatus([api()], [extra]);
-    expect(m.blocks).toHaveLength(3);
-    expect(m.blocks[1]).toEqual(extra);
+  it('places extra texts after the services and before the closing context', () => {
+    const m = renderStatus([api()], ['*nightly-report* (CronJob jobs/nightly-report)']);
+    const texts = sectionTexts(m).join('\n\n').split('\n\n');
+    expect(texts.at(-1)).toBe('*nightly-report* (CronJob jobs/nightly-report)');
+    expect(m.blocks.at(-1)?.type).toBe('context');
   });
 
-  it('with extra blocks but no services still renders them', () => {
-    const m = renderStatus([], [context('cron only')]);
-    expect(m.blocks[0]).toEqual(context('cron only'));
+  it('with extra texts but no services still renders them', () => {
+    const m = renderStatus([], ['cron only']);
+    expect(sectionTexts(m)[0]).toBe('cron only');
+  });
+
+  it('never exceeds the 50 blocks Slack accepts, and says how many were left out', () => {
+    const many = Array.from({ length: 1000 }, (_, i) => ({ ...api(), service: `svc${i}`, extra: ['x'.repeat(200)] }));
+    const m = renderStatus(many);
+    expect(m.blocks.length).toBeLessThanOrEqual(50);
+    const texts = sectionTexts(m);
+    const shown = texts.slice(0, -1).join('\n\n').split('\n\n').length;
+    expect(texts.at(-1)).toBe(`…and ${1000 - shown} more: ask for one with \`/strangle status <service>\`.`);
+    expect(texts.every((t) => t.length <= 3000)).toBe(true);
   });
 
   it('with nothing at all says how to configure services', () => {
