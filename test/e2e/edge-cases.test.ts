@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { renderedText } from '../support/slack-stand-in.js';
-import { ALICE, BOB, BotHarness, buttonLabels, CAROL } from '../support/bot-harness.js';
+import { ALICE, baseConfig, BOB, BotHarness, buttonLabels, CAROL, MALLORY } from '../support/bot-harness.js';
 
 describe('edge cases around buttons and partial failures', () => {
   let h: BotHarness | undefined;
@@ -42,5 +42,19 @@ describe('edge cases around buttons and partial failures', () => {
     await h.click(CAROL, rb, 'approve');
     await h.waitForApproval(2, 'Applied and verified');
     expect(h.weights('api')).toEqual({ kubernetes: 10, ec2: 90 });
+  });
+
+  it('approvers may be a Slack user group: its members approve, others do not', async () => {
+    const base = baseConfig() as { slack: Record<string, unknown> };
+    h = await BotHarness.start({ config: { ...base, slack: { ...base.slack, approvers: ['S0PLATFORM'] } } });
+    h.slack.seedUsergroup('S0PLATFORM', ['U0DAVE']);
+    await h.ask(ALICE, 'api 30');
+    const m = structuredClone(await h.waitForApproval(1, 'waits for approval'));
+    await h.click(MALLORY, m, 'approve');
+    await h.slack.waitFor(() => h!.slack.ephemerals(MALLORY).find((e) => e.text.includes('You are not an approver')), 5000, 'refusal');
+    await h.click('U0DAVE', m, 'approve');
+    await h.waitForApproval(1, 'Approved by <@U0DAVE>');
+    await h.waitForApproval(1, 'Applied and verified');
+    expect(h.slack.callsTo('usergroups.users.list').length).toBeGreaterThanOrEqual(1);
   });
 });
