@@ -1,0 +1,321 @@
+/**
+ * The web console: serves sandbox/public/ and a small JSON API over the stand-ins.
+ *
+ * The console plays Slack's part towards the bot: a typed command becomes a signed slash-command
+ * request, a click a signed block_actions request, each with a response_url on the Slack stand-in.
+ * What the page shows is read back from the stand-ins, so it is exactly what the bot sent.
+ */
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import type { KubernetesStandIn } from '../test/support/kubernetes-stand-in.js';
+import type { Route53StandIn } from '../test/support/route53-stand-in.js';
+import { postBlockAction, postSlashCommand } from '../test/support/slack-requests.js';
+import type { SlackBlock, SlackStandIn, StoredMessage } from '../test/support/slack-stand-in.js';
+import type { VersionEndpoints } from '../test/support/version-endpoints.js';
+import { CHANNELS, CRON_JOBS, PEOPLE, SERVICES, SET_IDS, ZONE_ID } from './demo.js';
+
+const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
+const STATIC: Record<string, { file: string; type: string }> = {
+  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/index.html': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  '/mrkdwn.js': { file: 'mrkdwn.js', type: 'text/javascript; charset=utf-8' },
+  '/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
+};
+// Message text is rendered with textContent only; the policy is the second line of defence.
+const SECURITY_HEADERS = {
+  'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+};
+const MAX_BODY = 64 * 1024;
+const MAX_COMMAND = 4000;
+
+export interface ConsoleDeps {
+  slack: SlackStandIn;
+  r53: Route53StandIn;
+  kube: KubernetesStandIn;
+  versions: VersionEndpoints;
+  /** What each version endpoint answers now (VersionEndpoints does not say). */
+  currentVersions: Record<string, { kubernetes: string; ec2: string }>;
+  botUrl: string;
+  signingSecret: string;
+}
+
+/** A response_url the console handed out, so its posts can be shown to the right person. */
+interface Handout {
+  readonly responseId: string;
+  readonly user: string;
+  readonly channel: string;
+  /** The command as typed, for slash commands; shown above the private answer. */
+  readonly command?: string;
+  ack?: { text: string; blocks: SlackBlock[]; at: number };
+}
+
+export interface PrivateItem {
+  kind: 'private';
+  at: number;
+  text: string;
+  blocks: SlackBlock[];
+  command?: string;
+}
+
+export interface MessageItem {
+  kind: 'message';
+  ts: string;
+  at: number;
+  text: string;
+  blocks: SlackBlock[];
+  edited: boolean;
+  replies: MessageItem[];
+}
+
+class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class ConsoleServer {
+  private readonly server: Server;
+  private readonly handouts: Handout[] = [];
+  private seq = 0;
+
+  constructor(private readonly deps: ConsoleDeps) {
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        const status = err instanceof HttpProblem ? err.status : 500;
+        const message = err instanceof Error ? err.message : String(err);
+        if (!res.headersSent) sendJson(res, status, { ok: false, error: message });
+        else res.end();
+      });
+    });
+  }
+
+  /** Listens on `port` exactly, or on the first free one from `scanFrom`. */
+  async listen(opts: { port?: number; scanFrom?: number }): Promise<number> {
+    if (opts.port !== undefined) return this.listenOn(opts.port);
+    const first = opts.scanFrom ?? 3000;
+    for (let port = first; port < first + 100; port += 1) {
+      try {
+        return await this.listenOn(port);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+      }
+    }
+    throw new Error(`no free port in ${first}–${first + 99}: set PORT`);
+  }
+
+  private listenOn(port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      this.server.once('error', onError);
+      this.server.listen(port, '127.0.0.1', () => {
+        this.server.off('error', onError);
+        resolve((this.server.address() as AddressInfo).port);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    if (!this.server.listening) return;
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  // ---- HTTP ----------------------------------------------------------------------------------
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // A page on another site could otherwise drive the console through DNS rebinding.
+    const host = (req.headers.host ?? '').replace(/:\d+$/, '');
+    if (!['localhost', '127.0.0.1', '[::1]'].includes(host)) throw new HttpProblem(403, 'open the console as http://localhost:<port>/');
+
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (req.method === 'GET' && STATIC[url.pathname]) return this.serveStatic(res, STATIC[url.pathname]!);
+    if (req.method === 'GET' && url.pathname === '/api/state') return sendJson(res, 200, this.state(url.searchParams.get('as') ?? ''));
+    if (req.method === 'POST' && url.pathname.startsWith('/api/')) {
+      // JSON only: a cross-site form cannot send it without a CORS preflight, which is never granted.
+      if (!(req.headers['content-type'] ?? '').startsWith('application/json')) throw new HttpProblem(415, 'send JSON');
+      const body = await readJson(req);
+      if (url.pathname === '/api/command') return sendJson(res, 200, await this.command(body));
+      if (url.pathname === '/api/click') return sendJson(res, 200, await this.click(body));
+      if (url.pathname === '/api/deploy') return sendJson(res, 200, this.deploy(body));
+    }
+    throw new HttpProblem(404, 'not found');
+  }
+
+  private async serveStatic(res: ServerResponse, entry: { file: string; type: string }): Promise<void> {
+    const content = await readFile(`${PUBLIC_DIR}${entry.file}`);
+    res.writeHead(200, { 'content-type': entry.type, ...SECURITY_HEADERS });
+    res.end(content);
+  }
+
+  // ---- what the page shows -------------------------------------------------------------------
+
+  state(as: string) {
+    const me = person(as);
+    return {
+      people: PEOPLE,
+      bot: { id: this.deps.slack.botUserId, name: 'strangler' },
+      channels: CHANNELS.map((c) => ({ ...c, items: this.timeline(c.id, me.id) })),
+      services: SERVICES.map((s) => ({
+        name: s.name,
+        record: s.record,
+        kubernetes: this.deps.r53.getRecord(ZONE_ID, s.record, 'A', SET_IDS.kubernetes)?.Weight ?? null,
+        ec2: this.deps.r53.getRecord(ZONE_ID, s.record, 'A', SET_IDS.ec2)?.Weight ?? null,
+      })),
+      cronjobs: CRON_JOBS.map((j) => {
+        const suspend = this.deps.kube.cronJob(j.namespace, j.name)?.spec?.suspend;
+        return { name: j.name, object: `${j.namespace}/${j.name}`, schedule: j.schedule, lockKey: j.lockKey, suspend: typeof suspend === 'boolean' ? suspend : null };
+      }),
+      versions: SERVICES.map((s) => ({ service: s.name, ...this.deps.currentVersions[s.name]! })),
+    };
+  }
+
+  /** The channel as `user` sees it: everyone's messages plus the private answers meant for them. */
+  private timeline(channel: string, user: string): Array<MessageItem | PrivateItem> {
+    const all = this.deps.slack.messages(channel);
+    const replies = all.filter((m) => m.thread_ts && m.thread_ts !== m.ts);
+    const items: Array<MessageItem | PrivateItem> = all
+      .filter((m) => !m.thread_ts || m.thread_ts === m.ts)
+      .map((m) => ({ ...messageItem(m), replies: replies.filter((r) => r.thread_ts === m.ts).map(messageItem) }));
+
+    for (const h of this.handouts) {
+      if (h.user !== user || h.channel !== channel) continue;
+      const command = h.command === undefined ? {} : { command: h.command };
+      if (h.ack) items.push({ kind: 'private', at: h.ack.at, text: h.ack.text, blocks: h.ack.blocks, ...command });
+      for (const post of this.deps.slack.responses(h.responseId)) {
+        // Posts that replaced or added channel messages already show up as those messages.
+        if (post.status !== 200 || post.replace_original || post.delete_original || post.response_type === 'in_channel') continue;
+        items.push({ kind: 'private', at: post.at, text: post.text ?? '', blocks: post.blocks ?? [], ...command });
+      }
+    }
+    for (const e of this.deps.slack.ephemerals(user)) {
+      if (e.channel === channel && e.via === 'chat.postEphemeral') items.push({ kind: 'private', at: e.at, text: e.text, blocks: e.blocks });
+    }
+    return items.sort((a, b) => a.at - b.at);
+  }
+
+  // ---- what the page does --------------------------------------------------------------------
+
+  private async command(body: Record<string, unknown>) {
+    const me = person(body.as);
+    const channel = knownChannel(body.channel);
+    const typed = typeof body.text === 'string' ? body.text.trim() : '';
+    const m = /^\/strangle(?:\s+([\s\S]*))?$/.exec(typed);
+    if (!m) throw new HttpProblem(400, 'Only /strangle commands go to the bot here, e.g. /strangle help');
+    if (typed.length > MAX_COMMAND) throw new HttpProblem(400, `Commands are at most ${MAX_COMMAND} characters`);
+
+    const handout: Handout = { responseId: `cmd-${++this.seq}`, user: me.id, channel: channel.id, command: typed };
+    this.handouts.push(handout);
+    const result = await postSlashCommand(this.deps.botUrl, this.deps.signingSecret, {
+      text: m[1] ?? '',
+      userId: me.id,
+      userName: me.name.toLowerCase(),
+      channelId: channel.id,
+      channelName: channel.name,
+      responseUrl: this.deps.slack.responseUrl(handout.responseId, { channel: channel.id, user: me.id }),
+    });
+    if (result.status !== 200) throw new HttpProblem(502, `the bot answered HTTP ${result.status}: ${result.body.slice(0, 200)}`);
+    // Slack shows an ack that carries a message as a private answer, like a response_url post.
+    if (result.body.trim()) {
+      const ack = result.json<{ text?: string; blocks?: SlackBlock[] }>();
+      handout.ack = { text: ack.text ?? '', blocks: ack.blocks ?? [], at: Date.now() };
+    }
+    return { ok: true };
+  }
+
+  private async click(body: Record<string, unknown>) {
+    const me = person(body.as);
+    const channel = knownChannel(body.channel);
+    const ts = typeof body.ts === 'string' ? body.ts : '';
+    const actionId = typeof body.actionId === 'string' ? body.actionId : '';
+    const message = this.deps.slack.message(channel.id, ts);
+    if (!message) throw new HttpProblem(404, 'that message is gone');
+    const button = findButton(message.blocks, actionId);
+    // The page may show a button a moment after the bot replaced it, as Slack can.
+    if (!button) throw new HttpProblem(409, 'that button is no longer on the message');
+
+    const handout: Handout = { responseId: `click-${++this.seq}`, user: me.id, channel: channel.id };
+    this.handouts.push(handout);
+    const result = await postBlockAction(this.deps.botUrl, this.deps.signingSecret, {
+      userId: me.id,
+      userName: me.name.toLowerCase(),
+      channelId: channel.id,
+      channelName: channel.name,
+      messageTs: message.ts,
+      actionId,
+      value: button.value,
+      responseUrl: this.deps.slack.responseUrl(handout.responseId, { channel: channel.id, ts: message.ts, user: me.id }),
+      message: { text: message.text, blocks: message.blocks, user: message.user, bot_id: message.bot_id, ...(message.thread_ts ? { thread_ts: message.thread_ts } : {}) },
+    });
+    if (result.status !== 200) throw new HttpProblem(502, `the bot answered HTTP ${result.status}: ${result.body.slice(0, 200)}`);
+    return { ok: true };
+  }
+
+  /** Plays a deploy: one platform gets the other's commit (ends drift) or a new one (starts it). */
+  private deploy(body: Record<string, unknown>) {
+    const service = typeof body.service === 'string' ? body.service : '';
+    const platform = body.platform === 'kubernetes' || body.platform === 'ec2' ? body.platform : undefined;
+    const current = this.deps.currentVersions[service];
+    if (!current || !platform) throw new HttpProblem(400, 'unknown service or platform');
+    const other = platform === 'kubernetes' ? current.ec2 : current.kubernetes;
+    const version = current[platform] === other ? Math.floor(Math.random() * 0xfffffff).toString(16).padStart(7, '0') : other;
+    current[platform] = version;
+    this.deps.versions.set(`/${platform}/${service}`, version);
+    return { ok: true, version };
+  }
+}
+
+function person(id: unknown) {
+  const p = PEOPLE.find((x) => x.id === id);
+  if (!p) throw new HttpProblem(400, 'pick who you are: Alice, Bob or Carol');
+  return p;
+}
+
+function knownChannel(id: unknown) {
+  const c = CHANNELS.find((x) => x.id === id);
+  if (!c) throw new HttpProblem(400, 'unknown channel');
+  return c;
+}
+
+function messageItem(m: StoredMessage): MessageItem {
+  return { kind: 'message', ts: m.ts, at: m.versions[0]?.at ?? 0, text: m.text, blocks: m.blocks, edited: m.versions.length > 1, replies: [] };
+}
+
+function findButton(blocks: SlackBlock[], actionId: string): { value: string } | undefined {
+  for (const b of blocks) {
+    const elements: Array<Record<string, unknown>> = Array.isArray(b.elements) ? b.elements : b.accessory ? [b.accessory] : [];
+    const el = elements.find((e) => e.type === 'button' && e.action_id === actionId);
+    if (el) return { value: typeof el.value === 'string' ? el.value : '' };
+  }
+  return undefined;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...SECURITY_HEADERS });
+  res.end(JSON.stringify(body));
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) throw new HttpProblem(413, 'request too large');
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+  } catch {
+    // answered below
+  }
+  throw new HttpProblem(400, 'send a JSON object');
+}

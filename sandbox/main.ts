@@ -1,0 +1,59 @@
+/**
+ * `npm run sandbox`: the bot, its stand-ins and the web console, until Ctrl-C.
+ */
+import { SandboxProblem, startSandbox } from './sandbox.js';
+
+function parsePort(raw: string | undefined): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new SandboxProblem(`PORT must be a port number, got "${raw}"`);
+  return port;
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const sandbox = await startSandbox({ port: parsePort(process.env.PORT), log: (line) => console.log(`  ${line}`) });
+  console.log(
+    [
+      '',
+      `strangler sandbox is up (${((Date.now() - started) / 1000).toFixed(1)} s): open ${sandbox.url}`,
+      '',
+      '  Try, as Alice: /strangle api 30   then switch to Bob and click Approve.',
+      `  Logs and the generated strangler.yml: ${sandbox.dir}`,
+      '  Ctrl-C stops everything.',
+      '',
+    ].join('\n'),
+  );
+
+  let stoppingSince = 0;
+  const shutdown = (signal: string) => {
+    if (stoppingSince) {
+      // npm and tsx relay the terminal's Ctrl-C, so one press arrives two or three times.
+      if (Date.now() - stoppingSince < 1500) return;
+      // A later press: the exit hook SIGKILLs whatever is still running.
+      console.log('stopping now');
+      process.exit(1);
+    }
+    stoppingSince = Date.now();
+    console.log(`\n${signal}: stopping the bot, redis-server, memcached and the stand-ins…`);
+    sandbox.stop().then(
+      () => {
+        console.log('stopped.');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        console.error(`could not stop cleanly: ${(err as Error)?.message ?? err}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGHUP', () => shutdown('SIGHUP'));
+}
+
+main().catch((err: unknown) => {
+  const message = err instanceof SandboxProblem ? err.message : (err as Error)?.stack ?? String(err);
+  console.error(`\nthe sandbox cannot start: ${message}`);
+  process.exit(1);
+});

@@ -1,0 +1,94 @@
+/**
+ * The sandbox as a person uses it: the real bot in a child process, the console in Debian's
+ * Chromium. Alice asks for more Kubernetes traffic, Bob approves, the weights move; Bob asks to
+ * roll back, Carol approves, the weights are back.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from '../../sandbox/sandbox.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const OUTPUT_DIR = fileURLToPath(new URL('./output/', import.meta.url));
+const WAIT = { timeout: 15_000 };
+
+function weights(page: Page, service: string): Promise<string[]> {
+  return page.locator(`#weights [data-service="${service}"] .weights span`).allTextContents();
+}
+
+async function actAs(page: Page, name: string): Promise<void> {
+  await page.getByRole('radio', { name: new RegExp(name) }).click();
+  await expect.poll(() => page.getByRole('radio', { name: new RegExp(name) }).getAttribute('aria-checked'), WAIT).toBe('true');
+}
+
+describe('sandbox console in a browser', () => {
+  it('requests, approves, applies and rolls back a traffic shift through the console', { timeout: 60_000 }, async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`${CHROMIUM} is missing: this test drives Debian's Chromium. Install it with: apt-get install -y --no-install-recommends chromium`);
+    }
+    let sandbox: Sandbox | undefined;
+    let browser: Browser | undefined;
+    try {
+      sandbox = await startSandbox({ port: 0 });
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      });
+      const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+      page.setDefaultTimeout(WAIT.timeout);
+      const pageErrors: string[] = [];
+      page.on('pageerror', (err) => pageErrors.push(err.message));
+      page.on('console', (msg) => {
+        if (msg.type() === 'error') pageErrors.push(msg.text());
+      });
+
+      await page.goto(sandbox.url);
+      await expect.poll(() => weights(page, 'api'), WAIT).toEqual(['Kubernetes 10%', 'EC2 90%']);
+
+      await actAs(page, 'Alice');
+      const input = page.getByLabel('Command');
+      await input.fill('/strangle api 30 canary <b>looks</b> good & steady');
+      await input.press('Enter');
+
+      const request1 = page.locator('li.msg', { hasText: 'Request #1 (traffic shift)' });
+      await request1.getByRole('button', { name: 'Approve' }).waitFor();
+      await expect(request1.textContent()).resolves.toContain('from @Alice');
+      // The bot escaped the reason; the console shows it as typed and never as markup.
+      await expect(request1.textContent()).resolves.toContain('canary <b>looks</b> good & steady');
+      expect(await page.locator('#messages b').count()).toBe(0);
+      const privateAnswer = page.locator('li.msg-private', { hasText: 'Request #1 is waiting for approval in #strangler-approvals' });
+      await expect(privateAnswer.textContent()).resolves.toContain('Only visible to you');
+
+      await actAs(page, 'Bob');
+      await expect.poll(() => privateAnswer.count(), WAIT).toBe(0);
+      await request1.getByRole('button', { name: 'Approve' }).click();
+      await request1.filter({ hasText: 'Applied and verified' }).waitFor();
+      await expect(request1.textContent()).resolves.toContain('Approved by @Bob');
+      await expect.poll(() => weights(page, 'api'), WAIT).toEqual(['Kubernetes 30%', 'EC2 70%']);
+
+      await request1.getByRole('button', { name: 'Roll back' }).click();
+      const request2 = page.locator('li.msg', { hasText: 'Request #2 (rollback of #1)' });
+      await request2.getByRole('button', { name: 'Approve' }).waitFor();
+
+      await actAs(page, 'Carol');
+      await request2.getByRole('button', { name: 'Approve' }).click();
+      await request2.filter({ hasText: 'Applied and verified' }).waitFor();
+      await expect.poll(() => weights(page, 'api'), WAIT).toEqual(['Kubernetes 10%', 'EC2 90%']);
+
+      // Bob's Roll back click was answered privately, to him alone.
+      await actAs(page, 'Bob');
+      await page.locator('li.msg-private', { hasText: 'Request #2 is waiting for approval' }).waitFor();
+
+      mkdirSync(OUTPUT_DIR, { recursive: true });
+      const screenshot = join(OUTPUT_DIR, 'sandbox-console.png');
+      await page.screenshot({ path: screenshot });
+      console.log(`sandbox console screenshot: ${screenshot}`);
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await browser?.close();
+      await sandbox?.stop();
+    }
+  });
+});
