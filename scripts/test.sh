@@ -15,13 +15,16 @@ command -v node >/dev/null 2>&1 || die "node is not on PATH: install Node.js 20.
 node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 11) ? 0 : 1)' \
   || die "Node $(node --version) is too old: package.json asks for >= 20.11."
 
-# ---- redis-server and memcached binaries ----------------------------------------------------------
+# ---- redis-server, memcached and chromium (Debian packages) --------------------------------------
+# Chromium is Debian's own build, driven by playwright-core in the sandbox's browser test: no
+# browser is downloaded. Its fonts are only "recommended", so they are named here.
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v memcached >/dev/null 2>&1 || missing+=(memcached)
+[[ -x /usr/bin/chromium ]] || missing+=(chromium fonts-liberation fonts-dejavu-core)
 
 if ((${#missing[@]} > 0)); then
-  install_cmd="apt-get update && apt-get install -y redis-server memcached"
+  install_cmd="apt-get update && apt-get install -y ${missing[*]}"
   if [[ $(id -u) -eq 0 ]]; then
     as_root=()
   elif command -v sudo >/dev/null 2>&1; then
@@ -46,12 +49,13 @@ if ((${#missing[@]} > 0)); then
   remove_policy() { if ((added_policy)); then "${as_root[@]}" rm -f "$policy"; fi; }
   trap remove_policy EXIT
   "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server memcached
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
   remove_policy
   trap - EXIT
 
   command -v redis-server >/dev/null 2>&1 || die "redis-server is still not on PATH after installing it."
   command -v memcached >/dev/null 2>&1 || die "memcached is still not on PATH after installing it."
+  [[ -x /usr/bin/chromium ]] || die "/usr/bin/chromium is still missing after installing it."
 fi
 
 # ---- node_modules ---------------------------------------------------------------------------------
