@@ -1,0 +1,410 @@
+/**
+ * `npm run bench`: strangler's performance figures on this machine, against local stand-ins
+ * only (every socket is 127.0.0.1). Prints one Markdown table and writes bench/results.md with
+ * the machine and the command.
+ *
+ *   1. Slack ack latency of the real bot under 50 connections, against a bare Bolt app as floor
+ *   2. Route 53 calls and wall time of `/strangle status` over 100 services in one zone
+ *   3. Apply overhead: approve click → ChangeResourceRecordSets, INSYNC → "applied" update
+ *   4. Drift check over 200 services with 5 slow version endpoints
+ *   5. Footprint of `node dist/main.js`: start-up, RSS idle and after 10,000 commands
+ *
+ * Knobs (environment): BENCH_DURATION_S (ack runs, default 30), BENCH_CHANGES (default 200),
+ * BENCH_FOOTPRINT_REQUESTS (default 10000). Defaults take about 4 minutes.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { App, LogLevel } from '@slack/bolt';
+import { WebClient } from '@slack/web-api';
+import { Redis } from 'ioredis';
+import { HttpVersionSource, DEFAULT_HTTP_VERSION_TIMEOUT_MS } from '../src/adapters/http-version-source.js';
+import type { VersionSource, WeightedPair } from '../src/core/ports.js';
+import { silentLogger } from '../src/log.js';
+import { DriftChecker } from '../src/queue/drift-check.js';
+import { DriftStore } from '../src/store/drift-store.js';
+import { ALICE, baseConfig, BOB, BOT_TOKEN, BotHarness, SIGNING_SECRET, TEST_TUNING_ENV, ZONE } from '../test/support/bot-harness.js';
+import { VersionEndpoints } from '../test/support/version-endpoints.js';
+import { startChildBot } from '../test/faults/support/child-bot.js';
+import { configWith, openRequest, seedServices } from '../test/faults/support/services.js';
+import { type LoadResult, type LoadSpec, percentile, runLoad } from './load.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const DURATION_S = positive('BENCH_DURATION_S', 30);
+const CHANGES = positive('BENCH_CHANGES', 200);
+const FOOTPRINT_REQUESTS = positive('BENCH_FOOTPRINT_REQUESTS', 10_000);
+const CONNECTIONS = 50;
+
+function positive(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got "${raw}"`);
+  return n;
+}
+
+interface Row {
+  readonly bench: string;
+  readonly metric: string;
+  readonly value: string;
+  readonly note?: string;
+}
+
+const rows: Row[] = [];
+const row = (bench: string, metric: string, value: string, note = '') => rows.push({ bench, metric, value, note });
+const ms = (v: number) => (Number.isFinite(v) ? `${v < 10 ? v.toFixed(2) : v.toFixed(1)} ms` : 'n/a');
+const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
+
+// ---- 1. Slack ack latency ----------------------------------------------------------------------
+
+/** Runs the load generator in its own process, so it does not share the measured event loop. */
+function loadInChild(spec: LoadSpec): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./load.ts', import.meta.url))], {
+      cwd: ROOT,
+      env: { ...process.env, BENCH_LOAD_SPEC: JSON.stringify(spec) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (err = (err + c.toString('utf8')).slice(-4000)));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      const line = out.trim().split('\n').at(-1) ?? '';
+      if (code === 0 && line.startsWith('{')) resolve(JSON.parse(line) as LoadResult);
+      else reject(new Error(`load generator exited with ${code}:\n${err}`));
+    });
+  });
+}
+
+function ackRows(label: string, r: LoadResult, note: string): void {
+  row('1 ack latency', `${label}: p50 / p99 / max`, `${ms(r.p50)} / ${ms(r.p99)} / ${ms(r.max)}`, note);
+  const answered = r.answered > 0 ? `, ${r.answered} answered via response_url` : '';
+  row('1 ack latency', `${label}: throughput`, `${Math.round(r.reqPerS)} req/s`, `${r.ok2xx} × 2xx, ${r.non2xx} non-2xx, ${r.errors} errors${answered}`);
+}
+
+async function benchAck(h: BotHarness): Promise<void> {
+  const spec = (url: string, texts: string[]): LoadSpec => ({
+    url,
+    signingSecret: SIGNING_SECRET,
+    texts,
+    connections: CONNECTIONS,
+    durationS: DURATION_S,
+    warmupS: Math.min(3, DURATION_S),
+  });
+  log(`ack: bot, /strangle help, ${CONNECTIONS} connections, ${DURATION_S} s`);
+  const help = await loadInChild(spec(h.baseUrl, ['help']));
+  log(`ack: bot, /strangle frobnicate (bad input, answered in the ack)`);
+  const bad = await loadInChild(spec(h.baseUrl, ['frobnicate']));
+  log(`ack: bot, /strangle status (Route 53 + Redis read after the ack)`);
+  const status = await loadInChild(spec(h.baseUrl, ['status']));
+
+  log('ack: floor, bare Bolt app that only acks');
+  const app = new App({
+    token: BOT_TOKEN,
+    signingSecret: SIGNING_SECRET,
+    clientOptions: { slackApiUrl: h.slack.apiUrl },
+    logLevel: LogLevel.ERROR,
+  });
+  app.command('/strangle', async ({ ack }) => {
+    await ack();
+  });
+  const server = (await app.start(0)) as Server;
+  const port = (server.address() as { port: number }).port;
+  let floor: LoadResult;
+  try {
+    floor = await loadInChild({ ...spec(`http://127.0.0.1:${port}`, ['help']), drainMs: 0 });
+  } finally {
+    await app.stop();
+  }
+
+  ackRows('bot `help`', help, 'acks empty, answers via response_url');
+  ackRows('bot `frobnicate` (bad input)', bad, 'the answer is in the ack');
+  ackRows('bot `status`', status, 'acks empty; reads Route 53 + Redis, answers via response_url');
+  ackRows('floor: bare Bolt `ack()`', floor, 'same Bolt version, same Slack stand-in');
+  row(
+    '1 ack latency',
+    'bot `help` ÷ floor',
+    `p50 ×${(help.p50 / floor.p50).toFixed(2)}, p99 ×${(help.p99 / floor.p99).toFixed(2)}, throughput ×${(help.reqPerS / floor.reqPerS).toFixed(2)}`,
+    'latency >1 is slower; throughput <1 is fewer req/s',
+  );
+}
+
+// ---- 2. Route 53 call budget of /strangle status --------------------------------------------
+
+async function benchStatusBudget(): Promise<void> {
+  const services = Array.from({ length: 100 }, (_, i) => ({ name: `svc${String(i).padStart(3, '0')}` }));
+  const h = await BotHarness.start({ config: configWith(services) });
+  try {
+    seedServices(h, services);
+    const unrelated = 150;
+    for (let i = 0; i < unrelated; i++) {
+      h.r53.putRecord(ZONE, { Name: `host-${i}.internal.example.com.`, Type: 'A', TTL: 300, ResourceRecords: [{ Value: `10.0.${i >> 8}.${i & 255}` }] });
+    }
+    const records = h.r53.records(ZONE).length;
+    const pages = Math.ceil(records / 300);
+    h.r53.rateLimit(5);
+    await new Promise((r) => setTimeout(r, 1100)); // a full bucket, as after a quiet second
+
+    const before = h.r53.countCalls('ListResourceRecordSets');
+    const throttledBefore = h.r53.calls.filter((c) => c.status === 400).length;
+    const t0 = performance.now();
+    const reply = await h.ask(ALICE, 'status', {}, 30_000);
+    const wall = performance.now() - t0;
+    const calls = h.r53.countCalls('ListResourceRecordSets') - before;
+    if (!reply.includes('*svc099*')) throw new Error(`status did not list every service: ${reply.slice(0, 300)}`);
+    row('2 Route 53 budget', '`/strangle status`, 100 services: ListResourceRecordSets calls', `${calls}`, `expected ⌈${records} records / 300⌉ = ${pages}`);
+    row('2 Route 53 budget', '`/strangle status`, 100 services: wall time', ms(wall), `stand-in limited to 5 req/s; ${h.r53.calls.filter((c) => c.status === 400).length - throttledBefore} throttled`);
+
+    // Ten people asking at once: ten times the listings against a budget of 5/s.
+    const burstBefore = h.r53.countCalls('ListResourceRecordSets');
+    const throttled0 = h.r53.calls.filter((c) => c.status === 400).length;
+    await new Promise((r) => setTimeout(r, 1100));
+    const t1 = performance.now();
+    const replies = await Promise.all(Array.from({ length: 10 }, () => h.ask(ALICE, 'status', {}, 60_000)));
+    const burstWall = performance.now() - t1;
+    const complete = replies.filter((r) => r.includes('*svc099*') && !r.includes('kept throttling')).length;
+    row(
+      '2 Route 53 budget',
+      '10 concurrent `status`: wall time',
+      ms(burstWall),
+      `${h.r53.countCalls('ListResourceRecordSets') - burstBefore} listings (${h.r53.calls.filter((c) => c.status === 400).length - throttled0} throttled, retried by the SDK); ${complete}/10 complete`,
+    );
+  } finally {
+    await h.close();
+  }
+}
+
+// ---- 3. Apply overhead -----------------------------------------------------------------------
+
+async function benchApply(): Promise<void> {
+  const h = await BotHarness.start({ env: { STRANGLER_ROUTE53_POLL_MS: '10' } });
+  try {
+    h.r53.pendingPolls = 0;
+    const toChange: number[] = [];
+    const toApplied: number[] = [];
+    const total: number[] = [];
+    for (let i = 0; i < CHANGES; i++) {
+      // `web` has maxStep 100 and starts at 0%: 30, 70, 30, … is always an allowed step.
+      const to = i % 2 === 0 ? 30 : 70;
+      const id = await openRequest(h, ALICE, `web ${to}`);
+      const m = await h.waitForApproval(id, 'waits for approval');
+      const clickAt = Date.now();
+      await h.click(BOB, m, 'approve');
+      await h.waitForApproval(id, 'Applied and verified', 10_000);
+
+      const change = h.r53.calls.find((c) => c.operation === 'ChangeResourceRecordSets' && c.at >= clickAt && c.status === 200);
+      const batch = h.r53.appliedBatches.at(-1);
+      // pendingPolls = 0: the first GetChange of the change is the one that answered INSYNC.
+      const insync = h.r53.calls.find((c) => c.operation === 'GetChange' && c.changeId === batch?.id && c.status === 200);
+      const update = h.slack.calls.find((c) => c.method === 'chat.update' && c.args.ts === m.ts && / applied: /.test(String(c.args.text)));
+      if (!change || !insync || !update) throw new Error(`request #${id}: missing ${!change ? 'ChangeResourceRecordSets' : !insync ? 'GetChange' : 'chat.update'}`);
+      toChange.push(change.at - clickAt);
+      toApplied.push(update.at - insync.at);
+      total.push(update.at - clickAt);
+    }
+    for (const a of [toChange, toApplied, total]) a.sort((x, y) => x - y);
+    const pq = (a: number[]) => `${ms(percentile(a, 0.5))} / ${ms(percentile(a, 0.99))}`;
+    row('3 apply overhead', `(a) approve click → ChangeResourceRecordSets, p50 / p99`, pq(toChange), `${CHANGES} changes; ms resolution (stand-in clocks)`);
+    row('3 apply overhead', `(b) INSYNC GetChange → "applied" chat.update, p50 / p99`, pq(toApplied), 'pendingPolls 0, STRANGLER_ROUTE53_POLL_MS 10');
+    row('3 apply overhead', 'click → "applied" update, p50 / p99', pq(total), 'includes the Route 53 round trips in between');
+  } finally {
+    await h.close();
+  }
+}
+
+// ---- 4. Drift check scale ------------------------------------------------------------------
+
+async function benchDrift(): Promise<void> {
+  const endpoints = await VersionEndpoints.start();
+  const redis = new Redis({ lazyConnect: true }); // readAll never touches the store
+  try {
+    let inFlight = 0;
+    let peak = 0;
+    const counted = (inner: VersionSource): VersionSource => ({
+      description: inner.description,
+      async read() {
+        peak = Math.max(peak, ++inFlight);
+        try {
+          return await inner.read();
+        } finally {
+          inFlight--;
+        }
+      },
+    });
+    const slow = new Set([0, 40, 80, 120, 160].map((i) => `svc${i}`)); // spread out, not all at the end
+    const services = Array.from({ length: 200 }, (_, i) => {
+      const name = `svc${i}`;
+      const delayMs = slow.has(name) ? 5000 : 50;
+      return {
+        service: name,
+        kubernetes: counted(new HttpVersionSource({ url: endpoints.set(`/k8s/${name}`, 'abc123', { delayMs }), field: 'commit' })),
+        ec2: counted(new HttpVersionSource({ url: endpoints.set(`/ec2/${name}`, 'abc123', { delayMs: 50 }), field: 'commit' })),
+        pair: { hostedZoneId: ZONE, recordName: `${name}.example.com`, recordType: 'A' as const, kubernetesSetIdentifier: 'primary', ec2SetIdentifier: 'secondary' },
+      };
+    });
+    const checker = new DriftChecker({
+      services,
+      store: new DriftStore(redis),
+      pairs: {} as WeightedPair,
+      client: new WebClient('xoxb-unused'),
+      alertChannel: undefined,
+      settings: { graceMs: 600_000, remindEveryMs: 3_600_000 },
+      clock: { now: () => Date.now() },
+      log: silentLogger,
+    });
+    const t0 = performance.now();
+    const readings = await checker.readAll();
+    const wall = performance.now() - t0;
+    const failed = readings.flatMap((r) => [r.kubernetes, r.ec2]).filter((x) => 'error' in x).length;
+    row('4 drift check', '200 services (400 reads): wall time', ms(wall), `5 endpoints answer in 5 s against the ${DEFAULT_HTTP_VERSION_TIMEOUT_MS / 1000} s timeout (${failed} timed out), the rest in 50 ms`);
+    row('4 drift check', 'peak reads in flight', `${peak}`, 'DriftChecker default concurrency 32');
+  } finally {
+    redis.disconnect();
+    await endpoints.close();
+  }
+}
+
+// ---- 5. Footprint --------------------------------------------------------------------------
+
+function vm(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+}
+
+/** From the bot's own /metrics (prom-client default metrics). */
+async function heapUsedMiB(baseUrl: string): Promise<string> {
+  try {
+    const body = await (await fetch(`${baseUrl}/metrics`)).text();
+    const m = /^\w*nodejs_heap_size_used_bytes (\d+(?:\.\d+)?(?:e\+\d+)?)$/m.exec(body);
+    return m ? (Number(m[1]) / 2 ** 20).toFixed(0) : '?';
+  } catch {
+    return '?';
+  }
+}
+
+async function benchFootprint(h: BotHarness): Promise<void> {
+  log('footprint: npm run build');
+  try {
+    execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (err) {
+    row('5 footprint', 'build', 'failed', String((err as { stderr?: Buffer }).stderr ?? err).split('\n').slice(0, 3).join(' '));
+    return;
+  }
+  await h.bot.stop();
+  const bot = await startChildBot({
+    config: baseConfig(),
+    redisUrl: h.redis.url,
+    slackApiUrl: h.slack.apiUrl,
+    signingSecret: SIGNING_SECRET,
+    botToken: BOT_TOKEN,
+    env: { ...TEST_TUNING_ENV, AWS_ENDPOINT_URL_ROUTE_53: h.r53.url, LOG_LEVEL: 'info' },
+    entry: { command: process.execPath, args: ['dist/main.js'] },
+  });
+  try {
+    await new Promise((r) => setTimeout(r, 2000));
+    const idle = vm(bot.pid, 'VmRSS');
+    const r = await runLoad({ url: bot.baseUrl, signingSecret: SIGNING_SECRET, texts: ['help'], connections: CONNECTIONS, amount: FOOTPRINT_REQUESTS });
+    const after = vm(bot.pid, 'VmRSS');
+    const peak = vm(bot.pid, 'VmHWM');
+    const heap = await heapUsedMiB(bot.baseUrl);
+    // More rounds tell a heap that has grown to its working size (flat, give or take a GC) from
+    // one that grows with every request (a leak, which climbs round after round).
+    const rounds: string[] = [];
+    for (let i = 2; i <= 4; i++) {
+      await runLoad({ url: bot.baseUrl, signingSecret: SIGNING_SECRET, texts: ['help'], connections: CONNECTIONS, amount: FOOTPRINT_REQUESTS });
+      rounds.push(`${vm(bot.pid, 'VmRSS').toFixed(0)} (heap ${await heapUsedMiB(bot.baseUrl)})`);
+    }
+    row('5 footprint', 'start-up: spawn → /readyz 200', ms(bot.startupMs), '`node dist/main.js`, web + worker roles');
+    row('5 footprint', 'RSS idle', `${idle.toFixed(1)} MiB`, 'VmRSS 2 s after ready');
+    row('5 footprint', `RSS after ${FOOTPRINT_REQUESTS.toLocaleString('en')} \`help\` commands`, `${after.toFixed(1)} MiB`, `V8 heap used ${heap} MiB; peak RSS (VmHWM) ${peak.toFixed(1)} MiB; ${r.ok2xx} × 2xx, ${r.answered} answered; LOG_LEVEL=info`);
+    row('5 footprint', `RSS (V8 heap used) after rounds 2, 3, 4 of ${FOOTPRINT_REQUESTS.toLocaleString('en')}`, `${rounds.join(' / ')} MiB`, 'leak check: heap is sampled between GCs so it saws; a leak would climb round after round');
+  } finally {
+    await bot.stop();
+  }
+}
+
+// ---- machine and output ----------------------------------------------------------------------
+
+function machine(): string[] {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? os.cpus()[0]?.model ?? 'unknown';
+  const redis = (() => {
+    try {
+      return /v=(\S+)/.exec(execFileSync('redis-server', ['--version'], { encoding: 'utf8' }))?.[1] ?? '?';
+    } catch {
+      return '?';
+    }
+  })();
+  const commit = (() => {
+    try {
+      const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+      const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: ROOT, encoding: 'utf8' }).trim() ? ' (src/ has uncommitted changes)' : '';
+      return `${sha}${dirty}`;
+    } catch {
+      return '?';
+    }
+  })();
+  return [
+    `- CPU: ${model}, ${os.cpus().length} cores`,
+    `- RAM: ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    `- Node ${process.version}, redis-server ${redis}, ${os.type()} ${os.release()}`,
+    `- Date: ${new Date().toISOString()}`,
+    `- Commit: ${commit}`,
+    `- Command: \`${[DURATION_S !== 30 ? `BENCH_DURATION_S=${DURATION_S}` : '', CHANGES !== 200 ? `BENCH_CHANGES=${CHANGES}` : '', FOOTPRINT_REQUESTS !== 10_000 ? `BENCH_FOOTPRINT_REQUESTS=${FOOTPRINT_REQUESTS}` : '', 'npm run bench'].filter(Boolean).join(' ')}\``,
+  ];
+}
+
+function table(): string {
+  const esc = (s: string) => s.replace(/\|/g, '\\|');
+  return [
+    '| Benchmark | Metric | Value | Notes |',
+    '| --- | --- | --- | --- |',
+    ...rows.map((r) => `| ${esc(r.bench)} | ${esc(r.metric)} | ${esc(r.value)} | ${esc(r.note ?? '')} |`),
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  // The SDK's notice about Node 20 support says nothing about these figures.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  const h = await BotHarness.start();
+  try {
+    await benchAck(h);
+    log('Route 53 budget');
+    await benchStatusBudget();
+    log(`apply overhead: ${CHANGES} changes`);
+    await benchApply();
+    log('drift check');
+    await benchDrift();
+    log('footprint');
+    await benchFootprint(h);
+  } finally {
+    await h.close();
+  }
+  const out = [
+    '# strangler benchmarks',
+    '',
+    'Everything runs on one machine against local stand-ins (real redis-server; Route 53 and Slack',
+    'stand-ins from test/support); load generator, bot and stand-ins share its cores.',
+    '',
+    ...machine(),
+    `- Total run time: ${((Date.now() - started) / 1000).toFixed(0)} s`,
+    '',
+    table(),
+    '',
+  ].join('\n');
+  writeFileSync(new URL('./results.md', import.meta.url), out);
+  process.stdout.write(`${out}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${(err as Error)?.stack ?? err}\n`);
+    process.exit(1);
+  },
+);
