@@ -118,6 +118,7 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
   const closers: Array<(force: boolean) => Promise<unknown>> = [];
 
   const queue = new ChangeQueue(redis, tuning);
+  queue.queue.on('error', (err) => log.warn({ err: err.message }, 'queue connection error'));
   const metrics = new Metrics({ queueDepth: () => queue.depth() });
   const store = new RequestStore(redis, (next, previous) => {
     if (next.status === previous?.status) return;
@@ -200,8 +201,19 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
       },
       ...(drift ? { drift: () => drift.tick() } : {}),
     });
-    await queue.scheduleSweep();
-    if (drift) await queue.scheduleDrift(config.drift.intervalSeconds * 1000);
+    const schedule = async () => {
+      await queue.scheduleSweep();
+      if (drift) await queue.scheduleDrift(config.drift.intervalSeconds * 1000);
+    };
+    await schedule();
+    // A Redis that lost its data (flushed, restarted without persistence, failed over to an empty
+    // replica) also lost the job schedulers, and nothing else would bring them back: upsert them
+    // again every sweep interval. Upserting an existing scheduler changes nothing.
+    const reschedule = setInterval(() => {
+      schedule().catch((err: Error) => log.warn({ err: err.message }, 'could not re-create the job schedulers'));
+    }, tuning.sweepEveryMs);
+    reschedule.unref();
+    closers.push(async () => clearInterval(reschedule));
     await worker.sweep();
     const w = worker;
     closers.push(async (force) => {

@@ -34,3 +34,9 @@ export function workerRedis(url: string): Redis {
   redis.on('error', () => undefined);
   return redis;
 }
+
+/** An error from the Redis client meaning Redis is out of reach (worth retrying), not a bug. */
+export function isRedisDown(err: unknown): boolean {
+  const text = `${(err as Error)?.name ?? ''} ${(err as Error)?.message ?? ''}`;
+  return /MaxRetriesPerRequest|enableOfflineQueue|Connection is closed|ECONNREFUSED|ECONNRESET|Stream isn't writeable/i.test(text);
+}

@@ -10,6 +10,7 @@ import type { ChangeRequest, Failure } from '../core/change-request.js';
 import { isRetryable, StranglerError } from '../core/errors.js';
 import type { Clock } from '../core/ports.js';
 import type { Logger } from '../log.js';
+import { isRedisDown } from '../redis-connection.js';
 import type { Notifier } from '../slack/notifier.js';
 import type { RequestStore } from '../store/request-store.js';
 import { CHANGE_QUEUE, type ChangeJobData, type ChangeJobName, type ChangeQueue } from './change-queue.js';
@@ -79,7 +80,8 @@ export class ChangeWorker {
       done = await this.deps.apply(r0);
     } catch (err) {
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      if (isRetryable(err) && !lastAttempt) {
+      // Redis blinking mid-apply is as retryable as Route 53 throttling: the apply is re-runnable.
+      if ((isRetryable(err) || isRedisDown(err)) && !lastAttempt) {
         log.warn({ ...ctx, err: (err as Error).message }, 'apply will be retried');
         throw err;
       }

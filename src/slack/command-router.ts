@@ -8,6 +8,7 @@ import type { Command } from '../core/command.js';
 import { StranglerError, Unreachable } from '../core/errors.js';
 import type { WeightedPair } from '../core/ports.js';
 import type { Logger } from '../log.js';
+import { isRedisDown } from '../redis-connection.js';
 import type { RequestStore } from '../store/request-store.js';
 import { type SlackMessage, plain } from './blocks.js';
 import type { Notifier } from './notifier.js';
@@ -41,8 +42,7 @@ export interface RouterDeps {
 /** Errors from the Redis client mean the bot's own state is out of reach: say so plainly. */
 export function asUserError(err: unknown): unknown {
   if (err instanceof StranglerError) return err;
-  const text = `${(err as Error)?.name ?? ''} ${(err as Error)?.message ?? ''}`;
-  if (/MaxRetriesPerRequest|enableOfflineQueue|Connection is closed|ECONNREFUSED|ECONNRESET|Stream isn't writeable/i.test(text)) {
+  if (isRedisDown(err)) {
     return new Unreachable('The bot cannot reach its Redis store right now, so nothing was recorded or changed.', err);
   }
   return err;

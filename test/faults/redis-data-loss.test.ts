@@ -1,8 +1,6 @@
 /**
- * Bugs in src/ found by the fault suite and not fixed yet, each pinned by a test that asserts
- * what the bot does TODAY. It passes while the bug is there; once fixed, it fails at the line
- * marked `BUG:`: turn that expectation around (the comment says into what) and move the test
- * next to its topic (redis-restart.test.ts).
+ * Redis losing its data under a running bot (a flush, a failover to an empty replica): the job
+ * schedulers that lived in Redis must come back, or the sweep and the drift checks stop silently.
  */
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -13,7 +11,7 @@ import { renderedText } from '../support/slack-stand-in.js';
 import { usePersistentRedis } from './support/persistent-redis.js';
 import { openRequest, waitReady } from './support/faults.js';
 
-describe('known bugs (each test asserts the current, wrong behaviour)', () => {
+describe('Redis losing its data under a running bot', () => {
   let h: BotHarness | undefined;
   let persistent: RedisServer | undefined;
   afterEach(async () => {
@@ -24,7 +22,7 @@ describe('known bugs (each test asserts the current, wrong behaviour)', () => {
     vi.restoreAllMocks();
   });
 
-  it('after Redis loses its data the sweep is gone, so an approval it promised to queue is never applied', async () => {
+  it('the sweep comes back, so an approval it promised to queue is applied', async () => {
     // BullMQ console.errors reconnect failures (no 'error' listener on the Queue); not Slack-bound.
     vi.spyOn(console, 'error').mockImplementation(() => undefined);
     h = await BotHarness.start({ env: { STRANGLER_SWEEP_EVERY_MS: '300' } });
@@ -32,11 +30,10 @@ describe('known bugs (each test asserts the current, wrong behaviour)', () => {
     const admin = new Redis(h.redis.url);
     try {
       // Redis loses everything under a running bot (a failover to an empty replica, a flush).
-      // src/bot.ts calls queue.scheduleSweep() / scheduleDrift() only in startBot, so the job
-      // schedulers that lived in Redis are gone until the next process start.
       await admin.flushall();
-      await new Promise((r) => setTimeout(r, 500));
       expect(await admin.keys('bull:strangler-changes:repeat*')).toEqual([]);
+      // The bot re-creates its job schedulers every sweep interval.
+      await h.slack.waitFor(async () => (await admin.keys('bull:strangler-changes:repeat*')).length > 0, 5000, 'the schedulers to come back');
 
       // A later Redis blip between recording an approval and queueing its job.
       const id = await openRequest(h, ALICE, 'api 30');
@@ -50,22 +47,11 @@ describe('known bugs (each test asserts the current, wrong behaviour)', () => {
       await redis.start();
       await waitReady(h);
 
-      // Twenty sweep intervals: plenty for a sweep to have queued it.
-      await new Promise((r) => setTimeout(r, 6000));
-      const r = await new RequestStore(admin).get(id);
-      // BUG: expect 'applied' (the sweep re-queues approved requests), as the answer promised.
-      // Fix idea: re-create the schedulers when the connection comes back (or on every sweep/
-      // drift tick of any replica), e.g. upsertJobScheduler on ioredis 'ready'.
-      expect(r?.status).toBe('approved');
-      expect(h.r53.appliedBatches).toHaveLength(0);
-      expect(renderedText(h.approvalMessage(id)!)).toContain('applying');
-      expect(await admin.keys('bull:strangler-changes:repeat*')).toEqual([]);
-
-      // Only the sweep is missing: the worker itself runs, and a click that queues its job applies.
-      const other = await openRequest(h, ALICE, 'web 50');
-      await h.click(BOB, await h.waitForApproval(other, 'waits for approval'), 'approve');
-      await h.waitForApproval(other, 'Applied and verified', 10_000);
-      expect((await new RequestStore(admin).get(id))?.status).toBe('approved');
+      // As the answer promised: the sweep queues it and the worker applies it, once.
+      await h.waitForApproval(id, 'Applied and verified', 15_000);
+      expect((await new RequestStore(admin).get(id))?.status).toBe('applied');
+      expect(h.r53.appliedBatches).toHaveLength(1);
+      expect(renderedText(h.approvalMessage(id)!)).not.toContain('applying');
     } finally {
       admin.disconnect();
     }
