@@ -77,4 +77,8 @@ step "Build (tsc -p tsconfig.build.json)"
 npx --no-install tsc -p tsconfig.build.json
 
 step "Tests (vitest run${*:+ $*})"
-npx --no-install vitest run "$@"
+mkdir -p .tmp
+npx --no-install vitest run --reporter=default --reporter=json --outputFile.json=.tmp/vitest-results.json "$@"
+# One plain closing line for CI logs, whatever the reporter prints above it.
+node -e 'const r = require("./.tmp/vitest-results.json"); console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed`)'
+
