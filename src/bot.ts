@@ -42,6 +42,7 @@ import { ZoneLock } from './store/zone-lock.js';
 import { countPortCalls, countRoute53Calls, watchShares } from './instrument.js';
 import { Metrics } from './metrics.js';
 import { healthRoutes } from './web/health-routes.js';
+import { serveRoutes } from './web/route-server.js';
 
 export type Role = 'web' | 'worker';
 
@@ -165,7 +166,6 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
           onChecked: (states) => metrics.driftChecked(states),
         })
       : undefined;
-  if (cronp) closers.push(async () => cronp.locks.close());
   const overview = cronp ? new CronOverview(config, cronp.cron, cronp.locks, store) : undefined;
 
   let worker: ChangeWorker | undefined;
@@ -223,7 +223,12 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
   }
 
   let port = 0;
-  if (s.roles.includes('web')) {
+  const routes = healthRoutes({ redis, metrics, slackAuth: slackAuthCheck(client) });
+  if (!s.roles.includes('web')) {
+    const server = await serveRoutes(routes, s.port);
+    port = server.port;
+    closers.push(() => server.close());
+  } else {
     const groups = new GroupResolver(client, log);
     const desk = new RequestDesk({
       config,
@@ -256,10 +261,9 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
       appToken: s.slack.appToken,
       apiUrl: s.slack.apiUrl,
       port: s.port,
-      routes: healthRoutes({ redis, metrics, slackAuth: slackAuthCheck(client) }),
+      routes,
       router,
       desk,
-      store,
       notifier,
       approvalChannel: config.slack.approvalChannel,
       log,
@@ -271,6 +275,8 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
     closers.unshift(async () => app.stop());
   }
 
+  // Last: an apply in flight may still read locks while the worker drains.
+  if (cronp) closers.push(async () => cronp.locks.close());
   log.info({ roles: s.roles, port }, 'strangler started');
   return {
     port,

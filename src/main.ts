@@ -51,7 +51,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
     stopping = true;
     log.info({ signal }, 'shutting down: finishing work in flight');
     // Bounded: Kubernetes sends SIGKILL after its grace period anyway; another replica resumes.
-    const hardStop = setTimeout(() => process.exit(1), Number(env.STRANGLER_SHUTDOWN_MS ?? 25_000));
+    const hardStop = setTimeout(() => process.exit(1), tuning.shutdownMs);
     hardStop.unref();
     bot.stop().then(
       () => process.exit(0),

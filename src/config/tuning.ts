@@ -25,6 +25,8 @@ export interface Tuning {
   readonly sweepEveryMs: number;
   /** After a cron move, how long past the next scheduled run the witness looks at what happened. */
   readonly witnessDelayMs: number;
+  /** On SIGTERM, how long work in flight may take before the process exits anyway. */
+  readonly shutdownMs: number;
 }
 
 export function readTuning(env: NodeJS.ProcessEnv = process.env): Tuning {
@@ -37,5 +39,6 @@ export function readTuning(env: NodeJS.ProcessEnv = process.env): Tuning {
     applyBackoffMs: num(env, 'STRANGLER_APPLY_BACKOFF_MS', 5000),
     sweepEveryMs: num(env, 'STRANGLER_SWEEP_EVERY_MS', 60_000),
     witnessDelayMs: num(env, 'STRANGLER_WITNESS_DELAY_MS', 60_000),
+    shutdownMs: num(env, 'STRANGLER_SHUTDOWN_MS', 25_000),
   };
 }

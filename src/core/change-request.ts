@@ -58,8 +58,8 @@ export interface ChangeRequest {
   readonly requestedBy: string;
   readonly requestedAt: number;
   readonly expiresAt: number;
-  /** Where the command was typed, for private replies. */
-  readonly origin: { readonly channel: string; readonly responseUrl?: string };
+  /** Where the command was typed. */
+  readonly origin: { readonly channel: string };
   /** The approval message, once posted. */
   readonly message?: MessageRef;
   readonly status: RequestStatus;
@@ -77,8 +77,11 @@ export interface ChangeRequest {
 
 /** `service:api` or `cron:nightly-report`: the thing only one open request may target. */
 export function targetKey(change: Change): string {
-  return change.kind === 'weight' ? `service:${change.service}` : `cron:${change.job}`;
+  return change.kind === 'weight' ? serviceKey(change.service) : cronKey(change.job);
 }
+
+export const serviceKey = (service: string): string => `service:${service}`;
+export const cronKey = (job: string): string => `cron:${job}`;
 
 export function targetName(change: Change): string {
   return change.kind === 'weight' ? change.service : change.job;
@@ -140,7 +143,8 @@ export function transition(r: ChangeRequest, t: Transition): ChangeRequest {
       return { ...r, changeId: t.changeId };
     case 'note':
       expect(r, ['applying']);
-      return { ...r, notes: [...(r.notes ?? []), t.note] };
+      // A resumed apply may reach the same point twice; say each thing once.
+      return (r.notes ?? []).includes(t.note) ? r : { ...r, notes: [...(r.notes ?? []), t.note] };
     case 'witness':
       expect(r, ['applying', 'applied']);
       return { ...r, witnessAt: t.at };

@@ -67,8 +67,10 @@ export function evaluateDrift(
   const old = prev?.episode;
   const base = { service, checkedAt: now, kubernetes, ec2 };
 
-  // The episode ends when versions agree or its kind changes; an alerted one is closed in its thread.
-  const continues = old !== undefined && old.kind === kind;
+  // The episode ends when versions agree or its kind changes; an alerted one is closed in its
+  // thread. A source that turns unreadable during a drift does not end it: nothing says the
+  // versions agree, and ending it would post a new alert for the same trouble later.
+  const continues = old !== undefined && (old.kind === kind || (old.kind === 'drift' && kind === 'unknown'));
   if (old && !continues && old.alert) {
     actions.push({ type: 'resolve', alert: old.alert, endedKind: old.kind, since: old.since, now: kind });
   }
@@ -76,9 +78,9 @@ export function evaluateDrift(
 
   let episode = continues ? old : { kind, since: now };
   if (episode.alert === undefined) {
-    if (now - episode.since >= s.graceMs) actions.push({ type: 'alert', kind });
+    if (now - episode.since >= s.graceMs) actions.push({ type: 'alert', kind: episode.kind });
   } else if (now - (episode.remindedAt ?? episode.alertedAt ?? episode.since) >= s.remindEveryMs) {
-    actions.push({ type: 'remind', kind });
+    actions.push({ type: 'remind', kind: episode.kind });
     episode = { ...episode, remindedAt: now };
   }
   return { next: { ...base, episode }, actions };

@@ -158,6 +158,12 @@ export class NothingToRollBack extends StranglerError {
   }
 }
 
+export class CannotRollBack extends StranglerError {
+  constructor(id: number, why: string, hint: string) {
+    super('NOTHING_TO_ROLL_BACK', `Request #${id} cannot be rolled back: ${why}.`, { hint });
+  }
+}
+
 export class NoChange extends StranglerError {
   constructor(target: string, what: string) {
     super('NO_CHANGE', `\`${target}\` is already at ${what}; there is nothing to change.`);

@@ -10,6 +10,7 @@ import type { Clock, PairSnapshot, WeightedPair, WeightedPairTarget } from '../c
 import { formatWeights, sameWeights } from '../core/split.js';
 import type { RequestStore } from '../store/request-store.js';
 import type { ZoneLock } from '../store/zone-lock.js';
+import { toFailure } from './failure.js';
 
 export interface ApplyWeightDeps {
   readonly store: RequestStore;
@@ -26,6 +27,9 @@ function staleMessage(recordName: string, id: number, current: PairSnapshot): st
     `so nothing was applied. Current split: ${formatWeights(weightsOf(current))}.`
   );
 }
+
+const LOST_CHANGE_ID =
+  'An earlier attempt had already applied this batch; its Route 53 change id was lost, so propagation was not awaited (Route 53 usually finishes within 60 s).';
 
 /** Returns the request in its final state, or throws a retryable error for the queue to retry. */
 export async function applyWeightChange(requestId: number, deps: ApplyWeightDeps): Promise<ChangeRequest> {
@@ -46,21 +50,26 @@ export async function applyWeightChange(requestId: number, deps: ApplyWeightDeps
             const { changeId } = await pairs.swap(target, change.snapshot, change.to);
             r = await store.apply(requestId, { type: 'submitted', changeId });
           } catch (err) {
-            // Someone changed the records between our read and the batch: Route 53 refused it whole.
-            if (err instanceof StaleChange) throw new StaleChange(staleMessage(target.recordName, requestId, await pairs.read(target)));
-            throw err;
+            if (!(err instanceof StaleChange)) throw err;
+            // Refused because the records no longer match. Either someone changed them between our
+            // read and the batch (stale), or an earlier SDK attempt of this very batch landed and
+            // the retry's DELETE found the new records (applied: the GetChange id is lost, so the
+            // read-back below is the proof).
+            const now = await pairs.read(target);
+            if (!swappedFrom(now, change.snapshot, change.to)) throw new StaleChange(staleMessage(target.recordName, requestId, now));
+            r = await store.apply(requestId, { type: 'note', note: LOST_CHANGE_ID });
           }
-        } else if (!swappedFrom(current, change.snapshot, change.to)) {
+        } else if (swappedFrom(current, change.snapshot, change.to)) {
+          // An earlier attempt's batch landed but its worker died before recording the change id.
+          r = await store.apply(requestId, { type: 'note', note: LOST_CHANGE_ID });
+        } else {
           throw new StaleChange(staleMessage(target.recordName, requestId, current));
         }
-        // else: an earlier attempt's batch landed but the worker died before recording its id.
       }
       if (r.changeId !== undefined) await pairs.waitInSync(r.changeId, { timeoutMs: deps.syncTimeoutMs });
     });
   } catch (err) {
-    if (err instanceof StaleChange) {
-      return store.apply(requestId, { type: 'stale', at: clock.now(), failure: { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) } });
-    }
+    if (err instanceof StaleChange) return store.apply(requestId, { type: 'stale', at: clock.now(), failure: toFailure(err) });
     throw err;
   }
 

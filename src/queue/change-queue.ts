@@ -33,14 +33,17 @@ export class ChangeQueue {
         jobId: `apply-${requestId}`,
         attempts: this.tuning.applyAttempts,
         backoff: { type: 'exponential', delay: this.tuning.applyBackoffMs },
-        // Completed jobs are dropped at once so a later sweep can re-add the id if ever needed.
+        // Finished jobs are dropped at once: a job id that still exists blocks adding it again, and
+        // the sweep must be able to re-queue a request whose job gave up while it stayed open.
         removeOnComplete: true,
+        removeOnFail: true,
       },
     );
   }
 
+  /** The job id carries the time, so an expiry that fired early can re-arm itself under a new id. */
   async scheduleExpiry(requestId: number, at: number): Promise<void> {
-    await this.queue.add('expire', { requestId }, { jobId: `expire-${requestId}`, delay: Math.max(0, at - Date.now()), removeOnComplete: true });
+    await this.queue.add('expire', { requestId }, { jobId: `expire-${requestId}-${at}`, delay: Math.max(0, at - Date.now()), removeOnComplete: true, removeOnFail: true });
   }
 
   async scheduleWitness(requestId: number, at: number): Promise<void> {

@@ -6,8 +6,10 @@
  */
 import { type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { ChangeRequest, Failure } from '../core/change-request.js';
-import { isRetryable, StranglerError } from '../core/errors.js';
+import type { ChangeRequest } from '../core/change-request.js';
+import { targetName } from '../core/change-request.js';
+import { toFailure } from './failure.js';
+import { isRetryable, RequestClosed, StranglerError } from '../core/errors.js';
 import type { Clock } from '../core/ports.js';
 import type { Logger } from '../log.js';
 import { isRedisDown } from '../redis-connection.js';
@@ -32,11 +34,6 @@ export interface WorkerDeps {
   readonly onFinished?: (r: ChangeRequest) => void;
 }
 
-export function toFailure(err: unknown): Failure {
-  if (err instanceof StranglerError) return { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
-  return { code: 'INTERNAL', message: 'The bot hit an unexpected error while applying.', hint: 'Check `/strangle status` to see what is in place; the bot logs have the details.' };
-}
-
 export class ChangeWorker {
   readonly worker: Worker<ChangeJobData, unknown, ChangeJobName>;
 
@@ -46,7 +43,8 @@ export class ChangeWorker {
       concurrency: 4,
       lockDuration: deps.lockDurationMs,
       stalledInterval: Math.max(1000, Math.floor(deps.lockDurationMs / 2)),
-      // A job whose worker died is run again once; a second death means something is wrong with the job.
+      // A job whose worker died is run again, twice at most; a third death means something is
+      // wrong with the job (the sweep still re-queues its request later).
       maxStalledCount: 2,
     });
     this.worker.on('error', (err) => deps.log.error({ err: err.message }, 'worker connection error'));
@@ -72,13 +70,27 @@ export class ChangeWorker {
     const { store, notifier, log } = this.deps;
     const id = job.data.requestId ?? -1;
     const r0 = await store.get(id);
-    if (!r0 || (r0.status !== 'approved' && r0.status !== 'applying')) return;
-    const ctx = { requestId: id, target: r0.change.kind === 'weight' ? r0.change.service : r0.change.job, attempt: job.attemptsMade + 1 };
+    if (!r0) return;
+    if (r0.status !== 'approved' && r0.status !== 'applying') {
+      // A re-run after the worker died between the final transition and telling Slack.
+      if (r0.status === 'applied' || r0.status === 'failed' || r0.status === 'stale') await this.finish(r0);
+      return;
+    }
+    const ctx = { requestId: id, target: targetName(r0.change), attempt: job.attemptsMade + 1 };
     log.info(ctx, 'applying');
+    // The worker is the only one to update an approved request's message, through one chain per
+    // request, so "applying…" can never land after "applied". Not awaited: Slack being slow must
+    // not delay the change.
+    void notifier.showRequest(r0);
     let done: ChangeRequest;
     try {
       done = await this.deps.apply(r0);
     } catch (err) {
+      if (err instanceof RequestClosed) {
+        // Another run of this job (one whose worker only looked dead) finished it first.
+        await this.finish(await store.mustGet(id));
+        return;
+      }
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       // Redis blinking mid-apply is as retryable as Route 53 throttling: the apply is re-runnable.
       if ((isRetryable(err) || isRedisDown(err)) && !lastAttempt) {
@@ -95,9 +107,14 @@ export class ChangeWorker {
       done = await store.apply(id, { type: 'failed', at: this.deps.clock.now(), failure: submitted });
     }
     log.info({ ...ctx, status: done.status, failure: done.failure?.code }, `request ${done.status}`);
-    await notifier.showRequest(done);
-    if (done.status === 'applied') await this.deps.afterApplied?.(done);
-    this.deps.onFinished?.(done);
+    await this.finish(done);
+  }
+
+  /** Everything owed once a request is final: its message, and for cron moves the witness. */
+  private async finish(r: ChangeRequest): Promise<void> {
+    await this.deps.notifier.showRequest(r);
+    if (r.status === 'applied') await this.deps.afterApplied?.(r);
+    this.deps.onFinished?.(r);
   }
 
   private async expire(id: number): Promise<void> {
@@ -105,7 +122,8 @@ export class ChangeWorker {
     if (!r || r.status !== 'requested') return;
     const now = this.deps.clock.now();
     if (now < r.expiresAt) {
-      await this.deps.queue.scheduleExpiry(id, r.expiresAt);
+      // Fired early (clocks differ between hosts): look again a little later, under a new job id.
+      await this.deps.queue.scheduleExpiry(id, Math.max(r.expiresAt + 1, now + 1000));
       return;
     }
     const expired = await this.deps.store.apply(id, { type: 'expire', at: now }).catch(() => undefined);

@@ -98,6 +98,8 @@ export class DriftChecker {
           await this.post(reply, a.alert);
           await this.update(a.alert, original);
         }
+        // Saved after each post: a crash or an overlapping tick later must not post it again.
+        await store.save([state]);
       }
       states.push(state);
     }

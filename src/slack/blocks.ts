@@ -28,22 +28,22 @@ export const MAX_BLOCKS = 50;
  * Packs many short texts (one per service or job) into as few sections as fit, at most
  * `maxBlocks`, saying how many were left out rather than having Slack refuse the message.
  */
-export function packedSections(texts: readonly string[], maxBlocks: number, more: (left: number) => string): Block[] {
+export function packedSections(texts: readonly string[], maxBlocks: number, more: (left: number) => string, separator = '\n\n'): Block[] {
   const out: string[] = [];
   let current = '';
   for (const t of texts) {
     const piece = t.length > SECTION_MAX ? `${t.slice(0, SECTION_MAX - 1)}…` : t;
-    if (current && current.length + 2 + piece.length > SECTION_MAX) {
+    if (current && current.length + separator.length + piece.length > SECTION_MAX) {
       out.push(current);
       current = piece;
     } else {
-      current = current ? `${current}\n\n${piece}` : piece;
+      current = current ? `${current}${separator}${piece}` : piece;
     }
   }
   if (current) out.push(current);
   if (out.length <= maxBlocks) return out.map(section);
   const kept = out.slice(0, maxBlocks - 1);
-  const shown = kept.reduce((n, s) => n + s.split('\n\n').length, 0);
+  const shown = kept.reduce((n, s) => n + s.split(separator).length, 0);
   return [...kept.map(section), section(more(texts.length - shown))];
 }
 

@@ -4,6 +4,7 @@
  * so no stack trace ever reaches Slack.
  */
 import type { Config } from '../config/schema.js';
+import { cronKey, serviceKey } from '../core/change-request.js';
 import type { Command } from '../core/command.js';
 import { StranglerError, Unreachable } from '../core/errors.js';
 import type { WeightedPair } from '../core/ports.js';
@@ -78,7 +79,7 @@ export class CommandRouter {
       case 'status':
         return this.status(cmd.target);
       case 'history': {
-        const target = cmd.target === undefined ? undefined : (this.serviceNames.includes(cmd.target) ? 'service:' : 'cron:') + cmd.target;
+        const target = cmd.target === undefined ? undefined : this.serviceNames.includes(cmd.target) ? serviceKey(cmd.target) : cronKey(cmd.target);
         return renderHistory(await this.deps.store.history(10, target), cmd.target);
       }
       case 'cancel': {
@@ -107,8 +108,10 @@ export class CommandRouter {
     const { config, pairs, store, extensions } = this.deps;
     const isCron = target !== undefined && !this.serviceNames.includes(target);
     const names = isCron ? [] : target ? [target] : this.serviceNames;
-    const results = await pairs.readMany(names.map((n) => config.services[n]!.route53));
-    const opens = await Promise.all(names.map((n) => store.openFor(`service:${n}`)));
+    // One service: its own pair; several: one listing per zone rather than a call per service.
+    const targets = names.map((n) => config.services[n]!.route53);
+    const results = targets.length === 1 ? [await pairs.read(targets[0]!).catch((err: Error) => err)] : await pairs.readMany(targets);
+    const opens = await Promise.all(names.map((n) => store.openFor(serviceKey(n))));
     const extras = extensions?.serviceExtras && names.length ? await extensions.serviceExtras(names) : new Map<string, readonly string[]>();
     const statuses: ServiceStatus[] = names.map((service, i) => ({
       service,

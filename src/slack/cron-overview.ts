@@ -1,5 +1,6 @@
 /** Gathers what `/strangle cron` and `/strangle status` show about each periodic job. */
 import type { Config } from '../config/schema.js';
+import { cronKey } from '../core/change-request.js';
 import type { CronPlacement, LockReader } from '../core/ports.js';
 import type { RequestStore } from '../store/request-store.js';
 import type { CronJobStatus } from './render-cron.js';
@@ -25,7 +26,7 @@ export class CronOverview {
         const [state, holder, open] = await Promise.all([
           this.cron.read(c.kubernetes).catch((err: Error) => err),
           this.locks.holder(c.lockKey).catch(() => undefined),
-          this.store.openFor(`cron:${job}`),
+          this.store.openFor(cronKey(job)),
         ]);
         return { job, namespace: c.kubernetes.namespace, name: c.kubernetes.name, lockKey: c.lockKey, state, holder, open };
       }),

@@ -33,9 +33,10 @@ export class GroupResolver {
       this.cache.set(id, { at: Date.now(), members });
       return members;
     } catch (err) {
-      // Failing closed: nobody is treated as a member of a group we could not read.
+      // Failing closed: while the group cannot be read, nobody counts as its member (not even
+      // from an old cache: they may have been removed). Named approvers still work.
       this.log.warn({ group: id, err: slackErrorCode(err) }, 'could not read user group members');
-      return hit?.members ?? new Set();
+      return new Set();
     }
   }
 }

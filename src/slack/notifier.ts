@@ -15,14 +15,26 @@ export class Notifier {
     private readonly log: Logger,
   ) {}
 
-  async showRequest(r: ChangeRequest): Promise<void> {
-    if (!r.message) return;
+  /** Updates of one request, chained so a slow or retried one can never be overtaken by a later one. */
+  private readonly pending = new Map<number, Promise<void>>();
+
+  showRequest(r: ChangeRequest): Promise<void> {
+    const message = r.message;
+    if (!message) return Promise.resolve();
     const m = renderApprovalMessage(r);
-    try {
-      await this.client.chat.update({ channel: r.message.channel, ts: r.message.ts, text: m.text, blocks: [...m.blocks] });
-    } catch (err) {
-      this.log.error({ requestId: r.id, err: slackErrorCode(err) }, 'could not update the approval message');
-    }
+    const previous = this.pending.get(r.id) ?? Promise.resolve();
+    const next = previous.then(async () => {
+      try {
+        await this.client.chat.update({ channel: message.channel, ts: message.ts, text: m.text, blocks: [...m.blocks] });
+      } catch (err) {
+        this.log.error({ requestId: r.id, err: slackErrorCode(err) }, 'could not update the approval message');
+      }
+    });
+    this.pending.set(r.id, next);
+    void next.then(() => {
+      if (this.pending.get(r.id) === next) this.pending.delete(r.id);
+    });
+    return next;
   }
 
   async reply(r: ChangeRequest, m: SlackMessage): Promise<void> {

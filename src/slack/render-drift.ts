@@ -1,7 +1,7 @@
 /** Drift alerts, reminders, resolutions and the `/strangle drift` table. Pure. */
 import type { AlertRef, DriftAction, DriftState, Reading } from '../core/drift.js';
 import { classify, isError } from '../core/drift.js';
-import { type SlackMessage, context, section } from './blocks.js';
+import { MAX_BLOCKS, type SlackMessage, context, packedSections, section } from './blocks.js';
 import { escapeText, formatDuration, slackDate } from './escape.js';
 
 function reading(r: Reading): string {
@@ -29,7 +29,8 @@ export function statusVersionLine(s: DriftState | undefined, now: number): strin
 export function renderDriftTable(states: readonly DriftState[], now: number): SlackMessage {
   if (states.length === 0) return { text: 'No services have version sources.', blocks: [section('No services have `version:` sources configured.')] };
   const lines = states.map((s) => `*${s.service}*: ${versionsLine(s)}, *${stateWord(s, now)}*`);
-  return { text: `Versions of ${states.length} service(s)`, blocks: [section(lines.join('\n')), context('Checked just now.')] };
+  const blocks = packedSections(lines, MAX_BLOCKS - 1, (left) => `…and ${left} more.`, '\n');
+  return { text: `Versions of ${states.length} service(s)`, blocks: [...blocks, context('Checked just now.')] };
 }
 
 function problemText(s: DriftState): string {

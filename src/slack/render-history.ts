@@ -1,7 +1,7 @@
 /** `/strangle history`: the last requests and how each ended. Pure. */
 import type { ChangeRequest } from '../core/change-request.js';
 import { applyDurationMs } from '../core/change-request.js';
-import { type SlackMessage, context, section } from './blocks.js';
+import { MAX_BLOCKS, type SlackMessage, context, packedSections, section } from './blocks.js';
 import { escapeText, formatDuration, mention, slackDate } from './escape.js';
 import { describeChange } from './render-request.js';
 
@@ -21,6 +21,10 @@ export function renderHistory(requests: readonly ChangeRequest[], target?: strin
   if (requests.length === 0) return { text: `No requests yet for ${what}.`, blocks: [section(`No requests yet for ${what}.`)] };
   return {
     text: `Last ${requests.length} request(s) for ${what}`,
-    blocks: [section(`*Last ${requests.length} request(s) for ${what}*`), section(requests.map(historyLine).join('\n')), context('Newest first.')],
+    blocks: [
+      section(`*Last ${requests.length} request(s) for ${what}*`),
+      ...packedSections(requests.map(historyLine), MAX_BLOCKS - 2, (left) => `…and ${left} more.`, '\n'),
+      context('Newest first.'),
+    ],
   };
 }

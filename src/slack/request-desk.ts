@@ -8,8 +8,8 @@ import type { Config } from '../config/schema.js';
 import type { ApprovalRules } from '../core/approval-policy.js';
 import { assertMayApprove, assertMayReject, assertMayRequest } from '../core/approval-policy.js';
 import type { Change, ChangeRequest } from '../core/change-request.js';
-import { isRollbackPoint, targetName } from '../core/change-request.js';
-import { NoChange, NothingToRollBack, NotTheRequester, SlackFailed, StaleButton, Unreachable } from '../core/errors.js';
+import { isRollbackPoint, serviceKey, targetKey, targetName } from '../core/change-request.js';
+import { CannotRollBack, NoChange, NothingToRollBack, NotTheRequester, RequestClosed, SlackFailed, StaleButton, Unreachable } from '../core/errors.js';
 import { weightsOf } from '../core/pair-snapshot.js';
 import type { Clock, WeightedPair, WeightedPairTarget } from '../core/ports.js';
 import { formatWeights, sameWeights, splitFromWeights, weightsForPercent } from '../core/split.js';
@@ -71,7 +71,7 @@ export class RequestDesk {
 
   /** `/strangle api rollback`: undo the last applied change of the service. */
   async requestRollbackOfLatest(service: string, reason: string, origin: Origin): Promise<ChangeRequest> {
-    const last = await this.deps.store.lastApplied(`service:${service}`);
+    const last = await this.deps.store.lastApplied(serviceKey(service));
     if (!last) throw new NothingToRollBack(service);
     return this.requestRollback(last, reason, origin);
   }
@@ -80,7 +80,14 @@ export class RequestDesk {
   async requestRollback(of: ChangeRequest, reason: string, origin: Origin): Promise<ChangeRequest> {
     await this.mayRequest(origin.user);
     if (!isRollbackPoint(of)) throw new NothingToRollBack(targetName(of.change));
+    // Rollbacks skip maxStep and may be self-approved: allow them only for the latest change, so
+    // an old Roll back button cannot jump a service back to a split from weeks ago.
+    const latest = await this.deps.store.lastApplied(targetKey(of.change));
+    if (latest && latest.id !== of.id) throw new CannotRollBack(of.id, `a later change, #${latest.id}, was applied since`, `Roll back #${latest.id} instead, or request the split you want.`);
     const c = of.change;
+    if (c.kind === 'weight' && c.from.kubernetes === 0 && c.from.ec2 === 0) {
+      throw new CannotRollBack(of.id, 'before it both weights were 0, which Route 53 serves as 50/50, and the bot never writes 0/0', `Request the split you want, e.g. \`/strangle ${c.service} 50\`.`);
+    }
     if (c.kind === 'weight') {
       const snapshot = await this.deps.pairs.read(pairTarget(this.deps.config, c.service));
       const from = weightsOf(snapshot);
@@ -114,7 +121,8 @@ export class RequestDesk {
       requestedBy: origin.user,
       requestedAt: now,
       expiresAt: now + config.slack.approvalTimeoutMinutes * 60_000,
-      origin: { channel: origin.channel, ...(origin.responseUrl ? { responseUrl: origin.responseUrl } : {}) },
+      // Not the response_url: it is a capability to post as the bot for 30 minutes.
+      origin: { channel: origin.channel },
       ...(rollbackOf !== undefined ? { rollbackOf } : {}),
     });
     const channel = config.slack.approvalChannel ?? origin.channel;
@@ -155,6 +163,11 @@ export class RequestDesk {
   async approve(id: number, user: string, messageTs: string | undefined): Promise<ChangeRequest> {
     const { store, config, groups, clock } = this.deps;
     const r0 = await this.forButton(id, messageTs);
+    if (r0.status === 'requested' && clock.now() >= r0.expiresAt) {
+      // Its expiry job has not run yet (no worker, or late): expire it here rather than approve it.
+      await store.apply(id, { type: 'expire', at: clock.now() }).catch(() => undefined);
+      throw new RequestClosed(id, 'expired');
+    }
     assertMayApprove(user, r0, rulesOf(config), await groups.membersOf(config.slack.approvers));
     const r = await store.apply(id, { type: 'approve', by: user, at: clock.now() });
     return r;

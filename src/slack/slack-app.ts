@@ -7,7 +7,6 @@ import { INTERACTIVE_RETRIES } from './retry-policy.js';
 import { parseCommand } from '../core/command.js';
 import { StranglerError } from '../core/errors.js';
 import type { Logger } from '../log.js';
-import type { RequestStore } from '../store/request-store.js';
 import type { SlackMessage } from './blocks.js';
 import { ACTION, plain } from './blocks.js';
 import { asUserError, type CommandRouter } from './command-router.js';
@@ -25,7 +24,6 @@ export interface SlackAppOptions {
   readonly routes: CustomRoute[];
   readonly router: CommandRouter;
   readonly desk: RequestDesk;
-  readonly store: RequestStore;
   readonly notifier: Notifier;
   readonly approvalChannel?: string | undefined;
   readonly log: Logger;
@@ -108,9 +106,9 @@ export function createSlackApp(o: SlackAppOptions): App {
   };
 
   onButton(ACTION.approve, async (id, user, _channel, messageTs) => {
-    const r = await desk.approve(id, user, messageTs);
-    // The "applying…" update goes out before the job exists, so it can never land after "applied".
-    await notifier.showRequest(r);
+    // The worker updates the message ("approved by …, applying…") as it takes the job, so the
+    // updates of one request come from one place, in order.
+    await desk.approve(id, user, messageTs);
     try {
       await desk.dispatch(id);
     } catch (err) {

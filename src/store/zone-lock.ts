@@ -20,7 +20,8 @@ export class ZoneLock {
   ) {}
 
   async with<T>(zoneId: string, owner: string, fn: () => Promise<T>): Promise<T> {
-    const key = `strangler:zone-lock:${zoneId}`;
+    // The config accepts `Z…` and `/hostedzone/Z…` for the same zone: one lock for both.
+    const key = `strangler:zone-lock:${zoneId.replace(/^\/hostedzone\//, '')}`;
     const ttl = this.opts.ttlMs ?? 60_000;
     const deadline = Date.now() + (this.opts.waitMs ?? 10 * 60_000);
     while ((await this.redis.eval(ACQUIRE, 1, key, owner, String(ttl))) !== 1) {

@@ -57,4 +57,54 @@ describe('edge cases around buttons and partial failures', () => {
     await h.waitForApproval(1, 'Applied and verified');
     expect(h.slack.callsTo('usergroups.users.list').length).toBeGreaterThanOrEqual(1);
   });
+
+  it('only the latest change of a service can be rolled back; a split of 0/0 is never restored', async () => {
+    h = await BotHarness.start();
+    h.r53.setWeight('Z0123456789ABC', 'web.example.com', 'CNAME', 'ec2', 0); // web starts at 0/0
+    await h.ask(ALICE, 'web 20');
+    await h.click(BOB, structuredClone(await h.waitForApproval(1, 'waits for approval')), 'approve');
+    const first = structuredClone(await h.waitForApproval(1, 'Applied and verified'));
+    await h.ask(ALICE, 'web 40');
+    await h.click(BOB, structuredClone(await h.waitForApproval(2, 'waits for approval')), 'approve');
+    await h.waitForApproval(2, 'Applied and verified');
+
+    await h.click(CAROL, first, 'rollback');
+    const old = await h.slack.waitFor(() => h!.slack.ephemerals(CAROL).at(-1), 5000, 'answer to the old Roll back');
+    expect(old.text).toContain('Request #1 cannot be rolled back: a later change, #2, was applied since.');
+
+    // Rolling back #2 goes to 20/80; then #3 (that rollback) is the latest, and #1 still is not.
+    await h.ask(CAROL, 'web rollback');
+    await h.click(BOB, structuredClone(await h.waitForApproval(3, 'waits for approval')), 'approve');
+    await h.waitForApproval(3, 'Applied and verified');
+    expect(h.weights('web')).toEqual({ kubernetes: 20, ec2: 80 });
+    const again = await h.ask(ALICE, 'web rollback');
+    expect(again).toContain('Request #4 is waiting');
+    await h.ask(ALICE, 'cancel 4');
+    await h.click(CAROL, first, 'rollback');
+    await h.slack.waitFor(() => h!.slack.ephemerals(CAROL).filter((e) => e.text.includes('cannot be rolled back')).length === 2, 5000, 'second refusal');
+    expect(h.r53.appliedBatches).toHaveLength(3);
+  });
+
+  it('rolling back to a 0/0 pair is refused up front', async () => {
+    h = await BotHarness.start();
+    h.r53.setWeight('Z0123456789ABC', 'web.example.com', 'CNAME', 'ec2', 0);
+    await h.ask(ALICE, 'web 20');
+    await h.click(BOB, structuredClone(await h.waitForApproval(1, 'waits for approval')), 'approve');
+    await h.waitForApproval(1, 'Applied and verified');
+    const reply = await h.ask(ALICE, 'web rollback');
+    expect(reply).toContain('Request #1 cannot be rolled back: before it both weights were 0');
+    expect(reply).toContain('/strangle web 50');
+  });
+
+  it('a request past its expiry cannot be approved even when no worker has expired it yet', async () => {
+    const base = baseConfig() as { slack: Record<string, unknown> };
+    h = await BotHarness.start({ roles: ['web'], config: { ...base, slack: { ...base.slack, approvalTimeoutMinutes: 0.01 } } });
+    await h.ask(ALICE, 'api 30');
+    const m = structuredClone(await h.waitForApproval(1, 'waits for approval'));
+    await new Promise((r) => setTimeout(r, 900));
+    await h.click(BOB, m, 'approve');
+    const refusal = await h.slack.waitFor(() => h!.slack.ephemerals(BOB).at(-1), 5000, 'refusal');
+    expect(refusal.text).toContain('Request #1 is already expired');
+    expect(await h.ask(ALICE, 'api 30')).toContain('Request #2 is waiting');
+  });
 });

@@ -98,6 +98,17 @@ describe('the built bot as processes: replicas, crashes, shutdown, health, metri
     await waitHttp(`${a.url}/readyz`, 200, 15_000);
   });
 
+  it('split roles: a web process and a worker process apply a change; the worker serves health and metrics too', async () => {
+    const [web, worker] = await Promise.all([bot(['web']), bot(['worker'])]);
+    expect(await (await fetch(`${worker.url}/healthz`)).text()).toBe('ok\n');
+    const { id, message } = await requestAndGetMessage(web, 'api 35');
+    await h.click(BOB, message, 'approve');
+    await h.waitForApproval(id, 'Applied and verified', 15_000);
+    expect(worker.output.some((l) => l.includes('"msg":"applying"'))).toBe(true);
+    expect(web.output.some((l) => l.includes('"msg":"applying"'))).toBe(false);
+    expect(await (await fetch(`${worker.url}/metrics`)).text()).toMatch(/strangler_apply_duration_seconds_count 1/);
+  });
+
   it('/metrics exposes requests, waits, durations, API calls, queue depth and the share after a change', async () => {
     const a = await bot();
     const { id, message } = await requestAndGetMessage(a, 'api 30');

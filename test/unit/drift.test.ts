@@ -63,14 +63,26 @@ describe('drift episodes', () => {
     expect(state.episode?.since).toBe(T0);
   });
 
-  it('an unreadable source is its own episode; switching kinds ends the alerted one in its thread', () => {
-    const { log } = run([
+  it('a source turning unreadable during a drift continues it: no second alert for the same trouble', () => {
+    const { log, state } = run([
       { at: T0, k: v('b'), e: v('a') },
       { at: T0 + 10 * MIN, k: v('b'), e: v('a') },
       { at: T0 + 12 * MIN, k: v('b'), e: broken },
       { at: T0 + 22 * MIN, k: v('b'), e: broken },
+      { at: T0 + 23 * MIN, k: v('b'), e: v('b') },
     ]);
-    expect(log).toEqual(['10:alert:drift', '12:resolve:drift->unknown', '22:alert:unknown']);
+    expect(log).toEqual(['10:alert:drift', '23:resolve:drift->in-sync']);
+    expect(state.episode).toBeUndefined();
+  });
+
+  it('an unknown episode that turns into a drift ends in its thread and the drift gets its own alert', () => {
+    const { log } = run([
+      { at: T0, k: v('b'), e: broken },
+      { at: T0 + 10 * MIN, k: v('b'), e: broken },
+      { at: T0 + 12 * MIN, k: v('b'), e: v('a') },
+      { at: T0 + 22 * MIN, k: v('b'), e: v('a') },
+    ]);
+    expect(log).toEqual(['10:alert:unknown', '12:resolve:unknown->drift', '22:alert:drift']);
   });
 
   it('an episode that was never alerted ends silently', () => {
