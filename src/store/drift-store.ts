@@ -3,6 +3,7 @@
  * coordinates are kept) nor forgets one (the episode and its start time are kept).
  */
 import type { Redis } from 'ioredis';
+import { DELETE_IF_EQUALS } from './delete-if-equals.js';
 import type { DriftState } from '../core/drift.js';
 
 const KEY = 'strangler:drift';
@@ -37,7 +38,7 @@ export class DriftStore {
     try {
       return await fn();
     } finally {
-      await this.redis.eval(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`, 1, LOCK, token);
+      await this.redis.eval(DELETE_IF_EQUALS, 1, LOCK, token);
     }
   }
 }

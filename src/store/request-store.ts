@@ -7,6 +7,7 @@
  * `last-applied:<target>` id of the change a rollback would undo.
  */
 import type { Redis } from 'ioredis';
+import { DELETE_IF_EQUALS } from './delete-if-equals.js';
 import type { ChangeRequest, Transition } from '../core/change-request.js';
 import { isOpen, isRollbackPoint, targetKey, transition } from '../core/change-request.js';
 import { RequestNotFound, RequestOpen } from '../core/errors.js';
@@ -48,7 +49,7 @@ export class RequestStore {
     if (id === null) return undefined;
     const r = await this.get(Number(id));
     if (r !== undefined && isOpen(r)) return r;
-    await this.redis.eval(DEL_IF_EQUALS, 1, openKey, id);
+    await this.redis.eval(DELETE_IF_EQUALS, 1, openKey, id);
     return undefined;
   }
 
@@ -124,7 +125,7 @@ export class RequestStore {
       const target = targetKey(next.change);
       const tx = this.redis.multi().set(reqKey, JSON.stringify(next));
       if (!isOpen(next)) {
-        tx.eval(DEL_IF_EQUALS, 1, this.key('open', target), String(id));
+        tx.eval(DELETE_IF_EQUALS, 1, this.key('open', target), String(id));
       }
       if (isRollbackPoint(next) && !isRollbackPoint(previous)) tx.set(this.key('last-applied', target), String(id));
       const res = await tx.exec();
@@ -170,7 +171,6 @@ export class RequestStore {
   }
 }
 
-const DEL_IF_EQUALS = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 const CREATE = `
 if redis.call('SET', KEYS[1], ARGV[1], 'NX') == false then return 0 end

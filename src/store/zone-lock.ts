@@ -5,13 +5,13 @@
  * died takes over its own lock instead of waiting for it to expire.
  */
 import type { Redis } from 'ioredis';
+import { DELETE_IF_EQUALS } from './delete-if-equals.js';
 import { Unreachable } from '../core/errors.js';
 
 const ACQUIRE = `
 local cur = redis.call('GET', KEYS[1])
 if cur == false or cur == ARGV[1] then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
 return 0`;
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 export class ZoneLock {
   constructor(
@@ -33,7 +33,7 @@ export class ZoneLock {
       return await fn();
     } finally {
       clearInterval(renew);
-      await this.redis.eval(RELEASE, 1, key, owner).catch(() => undefined);
+      await this.redis.eval(DELETE_IF_EQUALS, 1, key, owner).catch(() => undefined);
     }
   }
 }
