@@ -145,7 +145,13 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
     ...(s.slack.apiUrl ? { slackApiUrl: s.slack.apiUrl } : {}),
     retryConfig: INTERACTIVE_RETRIES,
   });
-  const notifier = new Notifier(client, log);
+  const quickClient = new WebClient(s.slack.botToken, {
+    ...(s.slack.apiUrl ? { slackApiUrl: s.slack.apiUrl } : {}),
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+    timeout: 3000,
+  });
+  const notifier = new Notifier(client, log, quickClient);
   const pairs = watchShares(s.pairs ?? route53Pairs(tuning, metrics), config, metrics);
 
   const kube = lazyKube();

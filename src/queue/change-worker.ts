@@ -17,6 +17,9 @@ import type { Notifier } from '../slack/notifier.js';
 import type { RequestStore } from '../store/request-store.js';
 import { CHANGE_QUEUE, type ChangeJobData, type ChangeJobName, type ChangeQueue } from './change-queue.js';
 
+/** Longer than the web side's quick message update (3 s) before it queues an approval. */
+const FRESH_APPROVAL_MS = 5_000;
+
 export interface WorkerDeps {
   readonly connection: Redis;
   readonly store: RequestStore;
@@ -139,6 +142,8 @@ export class ChangeWorker {
     for (const r of await this.deps.store.openRequests()) {
       if (r.status === 'requested' && now >= r.expiresAt) await this.expire(r.id);
       else if (r.status === 'requested') await this.deps.queue.scheduleExpiry(r.id, r.expiresAt);
+      // A fresh approval is being queued by the web side right now (after its message update).
+      else if (r.status === 'approved' && r.decidedAt !== undefined && now - r.decidedAt < FRESH_APPROVAL_MS) continue;
       else await this.deps.queue.enqueueApply(r.id);
     }
   }

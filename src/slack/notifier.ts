@@ -10,10 +10,27 @@ import type { SlackMessage } from './blocks.js';
 import { renderApprovalMessage } from './render-request.js';
 
 export class Notifier {
+  /**
+   * @param quickClient one attempt, short timeout: for the "approved, applying…" update the web
+   *   side sends before queueing the job, which must neither delay the change nor be retried
+   *   into landing after the worker's "applied".
+   */
   constructor(
     private readonly client: WebClient,
     private readonly log: Logger,
+    private readonly quickClient: WebClient = client,
   ) {}
+
+  /** One attempt at showing a request's state; a failure is logged, the worker shows it again. */
+  async showRequestOnce(r: ChangeRequest): Promise<void> {
+    if (!r.message) return;
+    const m = renderApprovalMessage(r);
+    try {
+      await this.quickClient.chat.update({ channel: r.message.channel, ts: r.message.ts, text: m.text, blocks: [...m.blocks] });
+    } catch (err) {
+      this.log.warn({ requestId: r.id, err: slackErrorCode(err) }, 'could not show the approval at once; the worker will');
+    }
+  }
 
   /** Updates of one request, chained so a slow or retried one can never be overtaken by a later one. */
   private readonly pending = new Map<number, Promise<void>>();

@@ -106,9 +106,9 @@ export function createSlackApp(o: SlackAppOptions): App {
   };
 
   onButton(ACTION.approve, async (id, user, _channel, messageTs) => {
-    // The worker updates the message ("approved by …, applying…") as it takes the job, so the
-    // updates of one request come from one place, in order.
-    await desk.approve(id, user, messageTs);
+    // Shown before the job exists, in one quick attempt, so it can never land after the worker's
+    // "applied" (the sweep leaves fresh approvals alone); the worker shows it again as it starts.
+    await notifier.showRequestOnce(await desk.approve(id, user, messageTs));
     try {
       await desk.dispatch(id);
     } catch (err) {
