@@ -15,7 +15,7 @@ import { MemcacheLockReader } from './adapters/memcache-lock-reader.js';
 import { createRoute53Client, Route53WeightedPair } from './adapters/route53-weighted-pair.js';
 import type { Config } from './config/schema.js';
 import type { Tuning } from './config/tuning.js';
-import type { ChangeRequest } from './core/change-request.js';
+import { type ChangeRequest, targetName } from './core/change-request.js';
 import type { Clock, CronPlacement, LockReader, WeightedPair } from './core/ports.js';
 import { systemClock } from './core/ports.js';
 import type { Logger } from './log.js';
@@ -129,7 +129,7 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
       {
         event: 'request.transition',
         requestId: next.id,
-        target: next.change.kind === 'weight' ? next.change.service : next.change.job,
+        target: targetName(next.change),
         kind: next.change.kind,
         rollbackOf: next.rollbackOf,
         from: previous?.status,
