@@ -23,7 +23,6 @@ import { renderApprovalMessage } from './render-request.js';
 export interface Origin {
   readonly user: string;
   readonly channel: string;
-  readonly responseUrl?: string;
 }
 
 /** Reads where a cron job runs now; supplied once cron moves are configured. */

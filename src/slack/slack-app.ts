@@ -12,6 +12,7 @@ import { ACTION, plain } from './blocks.js';
 import { asUserError, type CommandRouter } from './command-router.js';
 import type { Notifier } from './notifier.js';
 import { renderError } from './render-error.js';
+import { renderHelp } from './render-help.js';
 import { renderRequestAck } from './render-request.js';
 import type { RequestDesk } from './request-desk.js';
 
@@ -68,13 +69,18 @@ export function createSlackApp(o: SlackAppOptions): App {
   const { router, desk, notifier, log } = o;
 
   app.command('/strangle', async ({ command, ack, respond }) => {
-    const origin = { user: command.user_id, channel: command.channel_id, responseUrl: command.response_url };
+    const origin = { user: command.user_id, channel: command.channel_id };
     let cmd;
     try {
       cmd = parseCommand(command.text ?? '', { services: router.serviceNames, cronJobs: router.cronJobNames });
     } catch (err) {
       // Bad input is answered in the ack itself: nothing was read, nothing queued.
       await ack(ephemeral(renderError(err)));
+      return;
+    }
+    if (cmd.kind === 'help') {
+      // Pure rendering, no I/O: the answer fits in the ack.
+      await ack(ephemeral(renderHelp(router.serviceNames, router.cronJobNames)));
       return;
     }
     await ack();
