@@ -11,28 +11,12 @@ import {
   transition,
 } from '../../src/core/change-request.js';
 import { RequestClosed } from '../../src/core/errors.js';
-import type { PairSnapshot } from '../../src/core/ports.js';
-
-const snapshot: PairSnapshot = {
-  kubernetes: { setIdentifier: 'k8s', weight: 10, record: { Name: 'api.example.com.', Type: 'A', SetIdentifier: 'k8s', Weight: 10 } },
-  ec2: { setIdentifier: 'ec2', weight: 90, record: { Name: 'api.example.com.', Type: 'A', SetIdentifier: 'ec2', Weight: 90 } },
-  ttl: null,
-};
+import { weightRequestAt } from './request-fixture.js';
 
 const T0 = 1_700_000_000_000;
 
 function request(status: RequestStatus = 'requested', over: Partial<ChangeRequest> = {}): ChangeRequest {
-  return {
-    id: 12,
-    change: { kind: 'weight', service: 'api', from: { kubernetes: 10, ec2: 90 }, to: { kubernetes: 30, ec2: 70 }, snapshot },
-    reason: 'canary',
-    requestedBy: 'U0ALICE',
-    requestedAt: T0,
-    expiresAt: T0 + 30 * 60_000,
-    origin: { channel: 'C0OPS' },
-    status,
-    ...over,
-  };
+  return weightRequestAt(T0, status, { reason: 'canary', ...over });
 }
 
 const failure = { code: 'VERIFY_FAILED', message: 'weights did not read back', hint: 'check status' };

@@ -1,28 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { ChangeRequest, RequestStatus } from '../../src/core/change-request.js';
-import type { PairSnapshot } from '../../src/core/ports.js';
+import { weightRequestAt } from './request-fixture.js';
 import type { SlackMessage } from '../../src/slack/blocks.js';
 import { historyLine, renderHistory } from '../../src/slack/render-history.js';
 
 const T0 = Date.UTC(2026, 10, 25, 9, 0, 0);
-const snapshot: PairSnapshot = {
-  kubernetes: { setIdentifier: 'k8s', weight: 0, record: {} },
-  ec2: { setIdentifier: 'ec2', weight: 100, record: {} },
-  ttl: 60,
-};
-
 function req(status: RequestStatus, over: Partial<ChangeRequest> = {}): ChangeRequest {
-  return {
-    id: 3,
-    change: { kind: 'weight', service: 'api', from: { kubernetes: 0, ec2: 100 }, to: { kubernetes: 10, ec2: 90 }, snapshot },
-    reason: '',
-    requestedBy: 'U0ALICE',
-    requestedAt: T0,
-    expiresAt: T0 + 1_800_000,
-    origin: { channel: 'C0OPS' },
-    status,
-    ...over,
-  };
+  return weightRequestAt(T0, status, { id: 3, reason: '', from: { kubernetes: 0, ec2: 100 }, to: { kubernetes: 10, ec2: 90 }, ...over });
 }
 
 const texts = (m: SlackMessage) => m.blocks.map((b) => JSON.stringify(b));

@@ -1,29 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { ChangeRequest, RequestStatus } from '../../src/core/change-request.js';
-import type { PairSnapshot } from '../../src/core/ports.js';
 import type { Block, Button, SlackMessage } from '../../src/slack/blocks.js';
 import { describeChange, renderApprovalMessage, renderRequestAck } from '../../src/slack/render-request.js';
+import { snapshotOf, weightRequestAt } from './request-fixture.js';
 
 const T0 = Date.UTC(2026, 10, 25, 9, 0, 0);
 
-const snapshot: PairSnapshot = {
-  kubernetes: { setIdentifier: 'k8s', weight: 10, record: { SetIdentifier: 'k8s', Weight: 10 } },
-  ec2: { setIdentifier: 'ec2', weight: 90, record: { SetIdentifier: 'ec2', Weight: 90 } },
-  ttl: 60,
-};
-
 function weightRequest(status: RequestStatus, over: Partial<ChangeRequest> = {}): ChangeRequest {
-  return {
-    id: 12,
-    change: { kind: 'weight', service: 'api', from: { kubernetes: 10, ec2: 90 }, to: { kubernetes: 30, ec2: 70 }, snapshot },
-    reason: 'canary looks good',
-    requestedBy: 'U0ALICE',
-    requestedAt: T0,
-    expiresAt: T0 + 30 * 60_000,
-    origin: { channel: 'C0OPS' },
-    status,
-    ...over,
-  };
+  return weightRequestAt(T0, status, over);
 }
 
 function cronRequest(status: RequestStatus, over: Partial<ChangeRequest> = {}): ChangeRequest {
@@ -212,7 +196,7 @@ describe('renderApprovalMessage: titles and changes', () => {
   });
 
   it('describeChange shows both splits of a weight change, from weights that do not sum to 100 too', () => {
-    const r = weightRequest('requested', { change: { kind: 'weight', service: 'web', from: { kubernetes: 0, ec2: 0 }, to: { kubernetes: 3, ec2: 1 }, snapshot } });
+    const r = weightRequest('requested', { change: { kind: 'weight', service: 'web', from: { kubernetes: 0, ec2: 0 }, to: { kubernetes: 3, ec2: 1 }, snapshot: snapshotOf({ kubernetes: 0, ec2: 0 }) } });
     expect(describeChange(r)).toBe('web: Kubernetes 50% · EC2 50% → Kubernetes 75% · EC2 25%');
   });
 });
