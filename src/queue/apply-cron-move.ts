@@ -11,6 +11,7 @@ import { StaleChange } from '../core/errors.js';
 import type { Clock, CronPlacement, LockReader } from '../core/ports.js';
 import type { Logger } from '../log.js';
 import type { RequestStore } from '../store/request-store.js';
+import { toFailure } from './failure.js';
 
 export interface CronMoveDeps {
   readonly config: Config;
@@ -34,8 +35,15 @@ export async function applyCronMove(requestId: number, deps: CronMoveDeps): Prom
   r = await store.apply(requestId, { type: 'start', at: clock.now() });
 
   const wantSuspended = change.to === 'ec2';
-  const current = await cron.read(job.kubernetes);
-  const state = current.suspended === wantSuspended ? current : await cron.setSuspended(job.kubernetes, wantSuspended);
+  let state;
+  try {
+    const current = await cron.read(job.kubernetes);
+    state = current.suspended === wantSuspended ? current : await cron.setSuspended(job.kubernetes, wantSuspended);
+  } catch (err) {
+    // A 409: someone changed the CronJob while we patched it; nothing of ours was applied.
+    if (err instanceof StaleChange) return store.apply(requestId, { type: 'stale', at: clock.now(), failure: toFailure(err) });
+    throw err;
+  }
 
   // The lock says whether a run is going on right now, and who runs it.
   const holder = await deps.locks.holder(job.lockKey).catch((err: Error) => {
