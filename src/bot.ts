@@ -37,6 +37,7 @@ import { GroupResolver } from './slack/group-members.js';
 import { Notifier } from './slack/notifier.js';
 import { pairTarget, RequestDesk } from './slack/request-desk.js';
 import { createSlackApp } from './slack/slack-app.js';
+import { slackLogger } from './slack/slack-logger.js';
 import { RequestStore } from './store/request-store.js';
 import { ZoneLock } from './store/zone-lock.js';
 import { countPortCalls, countRoute53Calls, watchShares } from './instrument.js';
@@ -144,9 +145,11 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
   const client = new WebClient(s.slack.botToken, {
     ...(s.slack.apiUrl ? { slackApiUrl: s.slack.apiUrl } : {}),
     retryConfig: INTERACTIVE_RETRIES,
+    logger: slackLogger(log, 'slack-web-api'),
   });
   const quickClient = new WebClient(s.slack.botToken, {
     ...(s.slack.apiUrl ? { slackApiUrl: s.slack.apiUrl } : {}),
+    logger: slackLogger(log, 'slack-web-api'),
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
     timeout: 3000,

@@ -2,7 +2,8 @@
  * The Bolt app: acks every command and click at once (Slack allows 3 s), then does the work
  * and answers privately. Signature verification is Bolt's and is never turned off.
  */
-import { App, type BlockButtonAction, type CustomRoute, LogLevel, type Logger as SlackLogger, type RespondArguments } from '@slack/bolt';
+import { App, type BlockButtonAction, type CustomRoute, type RespondArguments } from '@slack/bolt';
+import { slackLogger } from './slack-logger.js';
 import { INTERACTIVE_RETRIES } from './retry-policy.js';
 import { parseCommand } from '../core/command.js';
 import { StranglerError } from '../core/errors.js';
@@ -30,22 +31,6 @@ export interface SlackAppOptions {
   readonly log: Logger;
 }
 
-function boltLogger(log: Logger): SlackLogger {
-  let level = LogLevel.INFO;
-  const l = log.child({ component: 'bolt' });
-  return {
-    debug: (...m: unknown[]) => l.debug(m.map(String).join(' ')),
-    info: (...m: unknown[]) => l.info(m.map(String).join(' ')),
-    warn: (...m: unknown[]) => l.warn(m.map(String).join(' ')),
-    error: (...m: unknown[]) => l.error(m.map(String).join(' ')),
-    setLevel: (v: LogLevel) => {
-      level = v;
-    },
-    getLevel: () => level,
-    setName: () => undefined,
-  };
-}
-
 function ephemeral(m: SlackMessage): RespondArguments {
   return { response_type: 'ephemeral', replace_original: false, text: m.text, blocks: [...m.blocks] };
 }
@@ -59,7 +44,7 @@ export function createSlackApp(o: SlackAppOptions): App {
     ...(socketMode ? { socketMode: true, appToken: o.appToken, installerOptions: { port: o.port } } : {}),
     port: o.port,
     customRoutes: o.routes,
-    logger: boltLogger(o.log),
+    logger: slackLogger(o.log, 'bolt'),
     clientOptions: {
       ...(o.apiUrl ? { slackApiUrl: o.apiUrl } : {}),
       retryConfig: INTERACTIVE_RETRIES,

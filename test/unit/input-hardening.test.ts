@@ -59,3 +59,12 @@ describe('config and tuning refuse what would misbehave later', () => {
     expect(() => readTuning({ STRANGLER_ROUTE53_POLL_MS: v })).toThrow(/STRANGLER_ROUTE53_POLL_MS/);
   });
 });
+
+describe('what the Slack libraries log', () => {
+  it('never carries a token, whatever they quote', async () => {
+    const { scrub } = await import('../../src/slack/slack-logger.js');
+    const line = scrub(['http request body:', 'token=xoxb-123-456-abcDEF&channel=C1', { toString: () => 'app xapp-1-A0-99-ff' }]);
+    expect(line).not.toMatch(/xoxb-|xapp-/);
+    expect(line).toContain('channel=C1');
+  });
+});
