@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ALICE, baseConfig, BOB, BOT_TOKEN, BotHarness, CAROL, SIGNING_SECRET } from '../support/bot-harness.js';
 import { type BotProcess, startBotProcess, waitHttp, writeConfig } from '../support/bot-process.js';
 import { renderedText } from '../support/slack-stand-in.js';
+import { VersionEndpoints } from '../support/version-endpoints.js';
 
 describe('the built bot as processes: replicas, crashes, shutdown, health, metrics, logs', () => {
   let h: BotHarness;
@@ -108,6 +109,30 @@ describe('the built bot as processes: replicas, crashes, shutdown, health, metri
     expect(web.output.some((l) => l.includes('"msg":"applying"'))).toBe(false);
     expect(await (await fetch(`${worker.url}/metrics`)).text()).toMatch(/strangler_apply_duration_seconds_count 1/);
   });
+
+  it('two worker processes with drift checks run one check per tick between them', async () => {
+    const http = await VersionEndpoints.start();
+    try {
+      const api = (baseConfig() as { services: { api: Record<string, unknown> } }).services.api;
+      const driftConfig = writeConfig({
+        ...baseConfig(),
+        slack: { ...(baseConfig() as { slack: object }).slack, alertChannel: 'C0ALERTS' },
+        services: { api: { ...api, version: { kubernetes: { url: http.set('/k8s', 'abc'), field: 'commit' }, ec2: { url: http.set('/ec2', 'abc'), field: 'commit' } } } },
+        drift: { intervalSeconds: 5, graceSeconds: 600, remindEveryMinutes: 240 },
+      });
+      const workers = await Promise.all([0, 1].map(() => startBotProcess(h.processEnv(driftConfig), { args: ['worker'] })));
+      running.push(...workers);
+      await new Promise((r) => setTimeout(r, 16_000));
+      // Each check reads the Kubernetes source once; two checks per tick would double the reads.
+      const reads = http.hits.filter((x) => x.path === '/k8s').map((x) => x.at);
+      expect(reads.length).toBeGreaterThanOrEqual(3);
+      expect(reads.length).toBeLessThanOrEqual(5);
+      const gaps = reads.slice(1).map((t, i) => t - reads[i]!);
+      expect(Math.min(...gaps)).toBeGreaterThan(4000);
+    } finally {
+      await http.close();
+    }
+  }, 40_000);
 
   it('/metrics exposes requests, waits, durations, API calls, queue depth and the share after a change', async () => {
     const a = await bot();

@@ -6,10 +6,13 @@ export class VersionEndpoints {
   private readonly answers = new Map<string, { status: number; body: string; delayMs: number }>();
   private server!: Server;
   url = '';
+  /** When each path was read, for counting checks. */
+  readonly hits: Array<{ path: string; at: number }> = [];
 
   static async start(): Promise<VersionEndpoints> {
     const v = new VersionEndpoints();
     v.server = createServer((req, res) => {
+      v.hits.push({ path: req.url ?? '', at: Date.now() });
       const a = v.answers.get(req.url ?? '') ?? { status: 404, body: 'not found', delayMs: 0 };
       setTimeout(() => {
         res.writeHead(a.status, { 'content-type': a.body.startsWith('{') ? 'application/json' : 'text/plain' });
