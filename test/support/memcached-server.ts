@@ -1,19 +1,12 @@
 /**
  * A real, throwaway `memcached` on a free port (TCP only), for the lock reader's tests.
  */
-import { launchServer, withFreshPortOnClash } from './redis-server.js';
+import { type LaunchedServer, launchServer, withFreshPortOnClash } from './server-process.js';
 
-export interface MemcachedServer {
+/** Note: stop() takes up to ~1 s, since memcached notices signals on its once-a-second clock tick. */
+export interface MemcachedServer extends LaunchedServer {
   /** memjs `servers` string: `127.0.0.1:<port>` */
   readonly servers: string;
-  readonly port: number;
-  readonly host: string;
-  readonly running: boolean;
-  /** SIGTERM and wait; memcached takes up to ~1 s to exit (its clock ticks once a second). */
-  stop(): Promise<void>;
-  /** Start again on the same port (empty cache). No-op when running. */
-  start(): Promise<void>;
-  kill(): Promise<void>;
 }
 
 export async function startMemcachedServer(opts: { port?: number; readyTimeoutMs?: number } = {}): Promise<MemcachedServer> {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ChangeRequest } from '../../src/core/change-request.js';
 import { InvalidRecords } from '../../src/core/errors.js';
 import type { PairSnapshot } from '../../src/core/ports.js';
-import { context, section, type SlackMessage } from '../../src/slack/blocks.js';
+import type { SlackMessage } from '../../src/slack/blocks.js';
 import { renderStatus, serviceLines, type ServiceStatus } from '../../src/slack/render-status.js';
 
 function pair(kubernetes: number, ec2: number, ttl: number | null = 60): PairSnapshot {
