@@ -23,6 +23,8 @@
  * - List items carry no kind/apiVersion (the API server omits them); `limit`/`continue` page.
  * - Timestamps are RFC 3339 with whole seconds, as the API server writes them.
  */
+import { text as readText } from 'node:stream/consumers';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -457,7 +459,7 @@ export class KubernetesStandIn {
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://stand-in');
-    const raw = await readBody(req);
+    const raw = await readText(req);
     const contentType = req.headers['content-type']?.split(';')[0]?.trim();
     const route = parseRoute(url.pathname);
     const name = route?.name;
@@ -843,15 +845,4 @@ function stamp(d: Date | string): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

@@ -18,6 +18,7 @@
  *   callers must read the message. The legacy shape is available (`invalidChangeBatchFormat:
  *   'legacy'`) to show what old responses do to the SDK: it surfaces as name `Unknown`.
  */
+import { text as readText } from 'node:stream/consumers';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -205,7 +206,7 @@ export class Route53StandIn {
   // ---------------------------------------------------------------- HTTP
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = await readBody(req);
+    const body = await readText(req);
     const url = new URL(req.url ?? '/', 'http://stand-in');
     const route = matchRoute(req.method ?? 'GET', url.pathname);
     const call: StandInCall = {
@@ -439,14 +440,6 @@ function matchRoute(method: string, path: string): { operation: Route53Operation
   return { operation: 'Unknown', zoneId: null, changeId: null };
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
 
 // ---------------------------------------------------------------- records
 

@@ -15,6 +15,8 @@
  * - Slack answers HTTP 200 with `{ok:false, error}` for method errors; only rate limiting uses 429 +
  *   `Retry-After` (seconds). Anything else non-200 the client treats as a transport error and retries.
  */
+import { buffer as readBuffer } from 'node:stream/consumers';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -376,7 +378,7 @@ export class SlackStandIn {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.baseUrl);
-    const raw = await readBody(req);
+    const raw = await readBuffer(req);
     const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
 
     const api = /^\/api\/([A-Za-z0-9_.]+)$/.exec(url.pathname);
@@ -793,12 +795,4 @@ function send(res: ServerResponse, reply: Reply): void {
   res.end(payload);
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
