@@ -9,7 +9,7 @@
  * In both, every command and click in flight must get a private answer that says what happened
  * ("try again", or "recorded, will be applied"), never silence and never a stack trace.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { RedisServer } from '../support/redis-server.js';
 import { ALICE, APPROVALS, BOB, BotHarness, buttonLabels, CAROL, MALLORY } from '../support/bot-harness.js';
 import { renderedText } from '../support/slack-stand-in.js';
@@ -27,18 +27,6 @@ import {
 } from './support/faults.js';
 
 const EXTRA = ['pay', 'search', 'auth', 'mail', 'feed', 'shop'].map((name) => ({ name }));
-
-// BullMQ's Queue has no 'error' listener in src/queue/change-queue.ts, so BullMQ console.errors
-// every failed reconnect with a stack trace. Those go to stderr, not Slack; keep them out of the
-// test output and leave everything else through.
-function quietReconnectNoise(): void {
-  const original = console.error.bind(console);
-  vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
-    const first = args[0] as { code?: string; message?: string } | undefined;
-    if (first?.code === 'ECONNREFUSED' || /ECONNREFUSED|Connection is closed/.test(String(first?.message ?? ''))) return;
-    original(...args);
-  });
-}
 
 /** The private answer a command got; "silence" fails here with the stand-in's call log. */
 async function answerOf(h: BotHarness, cmd: ReturnType<BotHarness['command']>): Promise<string> {
@@ -74,13 +62,11 @@ describe('Redis restarted under load', () => {
   let h: BotHarness | undefined;
   let persistent: RedisServer | undefined;
 
-  beforeEach(() => quietReconnectNoise());
   afterEach(async () => {
     await h?.close();
     await persistent?.stop();
     h = undefined;
     persistent = undefined;
-    vi.restoreAllMocks();
   });
 
   it('with a persistent Redis: every command and click in flight gets a clear answer, and every recorded approval is applied once afterwards', async () => {
