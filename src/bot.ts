@@ -247,6 +247,7 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
       client,
       groups,
       clock,
+      notifier,
       ...(overview ? { cronPlacement: (job: string) => overview.placement(job) } : {}),
     });
     const extensions: CommandExtensions = {};

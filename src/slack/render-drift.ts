@@ -1,5 +1,5 @@
 /** Drift alerts, reminders, resolutions and the `/strangle drift` table. Pure. */
-import type { AlertRef, DriftAction, DriftState, Reading } from '../core/drift.js';
+import type { DriftAction, DriftState, Reading } from '../core/drift.js';
 import { classify, isError } from '../core/drift.js';
 import { MAX_BLOCKS, type SlackMessage, context, packedSections, section } from './blocks.js';
 import { escapeText, formatDuration, slackDate } from './escape.js';
@@ -77,4 +77,3 @@ export function renderDriftResolved(a: Extract<DriftAction, { type: 'resolve' }>
   return { reply: { text: reply, blocks: [section(reply)] }, original: { text: original, blocks: [section(original)] } };
 }
 
-export type { AlertRef };

@@ -4,8 +4,7 @@
  * worker. Every method either succeeds or throws a StranglerError meant for the clicker.
  */
 import type { WebClient } from '@slack/web-api';
-import type { Config } from '../config/schema.js';
-import type { ApprovalRules } from '../core/approval-policy.js';
+import type { Config, ServiceConfig } from '../config/schema.js';
 import { assertMayApprove, assertMayReject, assertMayRequest } from '../core/approval-policy.js';
 import type { Change, ChangeRequest } from '../core/change-request.js';
 import { isRollbackPoint, serviceKey, targetKey, targetName } from '../core/change-request.js';
@@ -17,7 +16,8 @@ import { assertStepAllowed } from '../core/step-policy.js';
 import type { ChangeQueue } from '../queue/change-queue.js';
 import type { RequestStore } from '../store/request-store.js';
 import type { GroupResolver } from './group-members.js';
-import { slackErrorCode } from './notifier.js';
+import { type Notifier, slackErrorCode } from './notifier.js';
+import { plain } from './blocks.js';
 import { renderApprovalMessage } from './render-request.js';
 
 export interface Origin {
@@ -36,17 +36,18 @@ export interface DeskDeps {
   readonly client: WebClient;
   readonly groups: GroupResolver;
   readonly clock: Clock;
+  readonly notifier: Notifier;
   readonly cronPlacement?: CronPlacementReader;
 }
 
-export function rulesOf(config: Config): ApprovalRules {
-  return config.slack;
+function serviceConfig(config: Config, service: string): ServiceConfig {
+  const s = config.services[service];
+  if (!s) throw new Error(`service ${service} is not configured`);
+  return s;
 }
 
 export function pairTarget(config: Config, service: string): WeightedPairTarget {
-  const s = config.services[service];
-  if (!s) throw new Error(`service ${service} is not configured`);
-  return s.route53;
+  return serviceConfig(config, service).route53;
 }
 
 export class RequestDesk {
@@ -54,13 +55,13 @@ export class RequestDesk {
 
   private async mayRequest(user: string): Promise<void> {
     const { requesters } = this.deps.config.slack;
-    assertMayRequest(user, rulesOf(this.deps.config), await this.deps.groups.membersOf(requesters));
+    assertMayRequest(user, this.deps.config.slack, await this.deps.groups.membersOf(requesters));
   }
 
   async requestWeight(service: string, percent: number, reason: string, origin: Origin): Promise<ChangeRequest> {
     await this.mayRequest(origin.user);
-    const maxStep = this.deps.config.services[service]?.maxStep ?? 25;
-    const snapshot = await this.deps.pairs.read(pairTarget(this.deps.config, service));
+    const { maxStep, route53 } = serviceConfig(this.deps.config, service);
+    const snapshot = await this.deps.pairs.read(route53);
     const from = weightsOf(snapshot);
     const to = weightsForPercent(percent);
     if (sameWeights(from, to)) throw new NoChange(service, formatWeights(to));
@@ -145,7 +146,8 @@ export class RequestDesk {
       // Redis went away between creating the request and recording its message: the buttons
       // could never be honoured, so take them off and say how to clean up.
       const text = `Request #${r.id} could not be recorded completely (the bot lost its Redis store), so this message has no buttons. Withdraw it with \`/strangle cancel ${r.id}\` and ask again.`;
-      await client.chat.update({ channel: posted.channel, ts: posted.ts, text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] }).catch(() => undefined);
+      const m = plain(text);
+      await client.chat.update({ channel: posted.channel, ts: posted.ts, text, blocks: [...m.blocks] }).catch(() => undefined);
       throw new Unreachable(`Request #${r.id} was created but could not be completed: the bot cannot reach its Redis store.`, err);
     }
     await queue.scheduleExpiry(r.id, r.expiresAt);
@@ -163,11 +165,13 @@ export class RequestDesk {
     const { store, config, groups, clock } = this.deps;
     const r0 = await this.forButton(id, messageTs);
     if (r0.status === 'requested' && clock.now() >= r0.expiresAt) {
-      // Its expiry job has not run yet (no worker, or late): expire it here rather than approve it.
-      await store.apply(id, { type: 'expire', at: clock.now() }).catch(() => undefined);
+      // Its expiry job has not run yet (no worker, or late): expire it here rather than approve it,
+      // and take its buttons off, since the expiry job will find nothing left to do.
+      const expired = await store.apply(id, { type: 'expire', at: clock.now() }).catch(() => undefined);
+      if (expired) await this.deps.notifier.showRequest(expired);
       throw new RequestClosed(id, 'expired');
     }
-    assertMayApprove(user, r0, rulesOf(config), await groups.membersOf(config.slack.approvers));
+    assertMayApprove(user, r0, config.slack, await groups.membersOf(config.slack.approvers));
     const r = await store.apply(id, { type: 'approve', by: user, at: clock.now() });
     return r;
   }
@@ -180,7 +184,7 @@ export class RequestDesk {
   async reject(id: number, user: string, messageTs: string | undefined): Promise<ChangeRequest> {
     const { store, config, groups, clock } = this.deps;
     await this.forButton(id, messageTs);
-    assertMayReject(user, rulesOf(config), await groups.membersOf(config.slack.approvers));
+    assertMayReject(user, config.slack, await groups.membersOf(config.slack.approvers));
     const r = await store.apply(id, { type: 'reject', by: user, at: clock.now() });
     return r;
   }

@@ -105,6 +105,7 @@ describe('edge cases around buttons and partial failures', () => {
     await h.click(BOB, m, 'approve');
     const refusal = await h.slack.waitFor(() => h!.slack.ephemerals(BOB).at(-1), 5000, 'refusal');
     expect(refusal.text).toContain('Request #1 is already expired');
+    expect(buttonLabels(await h.waitForApproval(1, 'Expired'))).toEqual([]);
     expect(await h.ask(ALICE, 'api 30')).toContain('Request #2 is waiting');
   });
 });
