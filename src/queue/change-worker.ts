@@ -34,7 +34,6 @@ export interface WorkerDeps {
   readonly afterApplied?: (r: ChangeRequest) => Promise<void>;
   readonly witness?: (requestId: number) => Promise<void>;
   readonly drift?: () => Promise<unknown>;
-  readonly onFinished?: (r: ChangeRequest) => void;
 }
 
 export class ChangeWorker {
@@ -81,9 +80,9 @@ export class ChangeWorker {
     }
     const ctx = { requestId: id, target: targetName(r0.change), attempt: job.attemptsMade + 1 };
     log.info(ctx, 'applying');
-    // The worker is the only one to update an approved request's message, through one chain per
-    // request, so "applying…" can never land after "applied". Not awaited: Slack being slow must
-    // not delay the change.
+    // Shown again in case the web side's one quick attempt failed. The notifier chains the updates
+    // of a request, so this can never land after "applied"; not awaited, so a slow Slack does not
+    // delay the change.
     void notifier.showRequest(r0);
     let done: ChangeRequest;
     try {
@@ -109,15 +108,13 @@ export class ChangeWorker {
         : failure;
       done = await store.apply(id, { type: 'failed', at: this.deps.clock.now(), failure: submitted });
     }
-    log.info({ ...ctx, status: done.status, failure: done.failure?.code }, `request ${done.status}`);
-    await this.finish(done);
+    await this.finish(done); // the store's listener has logged the transition
   }
 
   /** Everything owed once a request is final: its message, and for cron moves the witness. */
   private async finish(r: ChangeRequest): Promise<void> {
     await this.deps.notifier.showRequest(r);
     if (r.status === 'applied') await this.deps.afterApplied?.(r);
-    this.deps.onFinished?.(r);
   }
 
   private async expire(id: number): Promise<void> {
@@ -131,9 +128,7 @@ export class ChangeWorker {
     }
     const expired = await this.deps.store.apply(id, { type: 'expire', at: now }).catch(() => undefined);
     if (!expired) return;
-    this.deps.log.info({ requestId: id }, 'request expired');
     await this.deps.notifier.showRequest(expired);
-    this.deps.onFinished?.(expired);
   }
 
   /** Re-queues work a dead process left behind and expires what a lost timer missed. */
