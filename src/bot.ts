@@ -167,7 +167,7 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
           services: sources,
           store: driftStore,
           pairs,
-          client,
+          notifier,
           alertChannel: config.slack.alertChannel,
           settings: { graceMs: config.drift.graceSeconds * 1000, remindEveryMs: config.drift.remindEveryMinutes * 60_000 },
           clock,

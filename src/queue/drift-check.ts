@@ -3,7 +3,6 @@
  * source has its own timeout so a slow one holds up nobody), compares them with what Redis
  * remembers, and posts, reminds or resolves alerts in the alert channel.
  */
-import type { WebClient } from '@slack/web-api';
 import pLimit from 'p-limit';
 import type { DriftSettings, DriftState, Reading } from '../core/drift.js';
 import { evaluateDrift, withAlert } from '../core/drift.js';
@@ -12,7 +11,7 @@ import { weightsOf } from '../core/pair-snapshot.js';
 import type { Clock, VersionSource, WeightedPair, WeightedPairTarget } from '../core/ports.js';
 import { formatWeights } from '../core/split.js';
 import type { Logger } from '../log.js';
-import { slackErrorCode } from '../slack/notifier.js';
+import type { Notifier } from '../slack/notifier.js';
 import { renderDriftAlert, renderDriftReminder, renderDriftResolved, renderDriftTable } from '../slack/render-drift.js';
 import type { SlackMessage } from '../slack/blocks.js';
 import type { DriftStore } from '../store/drift-store.js';
@@ -28,7 +27,7 @@ export interface DriftCheckDeps {
   readonly services: readonly ServiceVersionSources[];
   readonly store: DriftStore;
   readonly pairs: WeightedPair;
-  readonly client: WebClient;
+  readonly notifier: Notifier;
   readonly alertChannel: string | undefined;
   readonly settings: DriftSettings;
   readonly clock: Clock;
@@ -92,11 +91,13 @@ export class DriftChecker {
       let state = next;
       for (const a of actions) {
         if (a.type === 'alert') state = await this.alert(state, splits.get(state.service), now);
-        else if (a.type === 'remind') await this.post(renderDriftReminder(state, now), state.episode?.alert);
-        else {
+        else if (a.type === 'remind') {
+          const thread = state.episode?.alert;
+          if (thread) await this.deps.notifier.post(thread.channel, renderDriftReminder(state, now), 'a drift reminder', thread.ts);
+        } else {
           const { reply, original } = renderDriftResolved(a, state, now);
-          await this.post(reply, a.alert);
-          await this.update(a.alert, original);
+          await this.deps.notifier.post(a.alert.channel, reply, 'a drift resolution', a.alert.ts);
+          await this.deps.notifier.update(a.alert, original, 'the drift alert');
         }
         // Saved after each post: a crash or an overlapping tick later must not post it again.
         await store.save([state]);
@@ -119,28 +120,10 @@ export class DriftChecker {
   private async alert(state: DriftState, split: string | undefined, now: number): Promise<DriftState> {
     const channel = this.deps.alertChannel;
     if (!channel) return state;
-    const m = renderDriftAlert(state, split, now);
-    try {
-      const res = await this.deps.client.chat.postMessage({ channel, text: m.text, blocks: [...m.blocks] });
-      this.deps.log.info({ service: state.service, kind: state.episode?.kind, event: 'drift-alert' }, 'drift alert posted');
-      return withAlert(state, { channel: res.channel ?? channel, ts: res.ts ?? '' }, now);
-    } catch (err) {
-      // Not recorded as alerted, so the next tick tries again.
-      this.deps.log.error({ service: state.service, err: slackErrorCode(err) }, 'could not post the drift alert');
-      return state;
-    }
-  }
-
-  private async post(m: SlackMessage, thread: { channel: string; ts: string } | undefined): Promise<void> {
-    if (!thread) return;
-    await this.deps.client.chat
-      .postMessage({ channel: thread.channel, thread_ts: thread.ts, text: m.text, blocks: [...m.blocks] })
-      .catch((err: unknown) => this.deps.log.error({ err: slackErrorCode(err) }, 'could not reply in the drift thread'));
-  }
-
-  private async update(ref: { channel: string; ts: string }, m: SlackMessage): Promise<void> {
-    await this.deps.client.chat
-      .update({ channel: ref.channel, ts: ref.ts, text: m.text, blocks: [...m.blocks] })
-      .catch((err: unknown) => this.deps.log.error({ err: slackErrorCode(err) }, 'could not update the drift alert'));
+    const posted = await this.deps.notifier.post(channel, renderDriftAlert(state, split, now), `the drift alert for ${state.service}`);
+    // Not posted: not recorded as alerted, so the next tick tries again.
+    if (!posted) return state;
+    this.deps.log.info({ service: state.service, kind: state.episode?.kind, event: 'drift-alert' }, 'drift alert posted');
+    return withAlert(state, posted, now);
   }
 }

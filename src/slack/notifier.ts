@@ -1,13 +1,19 @@
 /**
- * Keeps the approval message in step with its request. Slack being down must never undo or
- * block a change that already happened, so failures are logged, not thrown; the WebClient
- * itself retries 429s (honouring Retry-After) and 5xx.
+ * Everything the bot posts and updates after answering a command: approval messages, thread
+ * replies, drift alerts. Slack being down must never undo or block a change that already
+ * happened, so failures are logged, not thrown; the WebClient itself retries 429s (honouring
+ * Retry-After) and 5xx.
  */
 import type { WebClient } from '@slack/web-api';
 import type { ChangeRequest } from '../core/change-request.js';
 import type { Logger } from '../log.js';
 import type { SlackMessage } from './blocks.js';
 import { renderApprovalMessage } from './render-request.js';
+
+export interface MessageRef {
+  readonly channel: string;
+  readonly ts: string;
+}
 
 export class Notifier {
   /**
@@ -21,15 +27,28 @@ export class Notifier {
     private readonly quickClient: WebClient = client,
   ) {}
 
+  /** Posts a message (in a thread when `thread` is given); its coordinates, or undefined if Slack refused. */
+  async post(channel: string, m: SlackMessage, what: string, thread?: string): Promise<MessageRef | undefined> {
+    try {
+      const res = await this.client.chat.postMessage({ channel, ...(thread ? { thread_ts: thread } : {}), text: m.text, blocks: [...m.blocks] });
+      return { channel: res.channel ?? channel, ts: res.ts ?? '' };
+    } catch (err) {
+      this.log.error({ channel, err: slackErrorCode(err) }, `could not post ${what}`);
+      return undefined;
+    }
+  }
+
+  async update(ref: MessageRef, m: SlackMessage, what: string, client: WebClient = this.client): Promise<void> {
+    try {
+      await client.chat.update({ channel: ref.channel, ts: ref.ts, text: m.text, blocks: [...m.blocks] });
+    } catch (err) {
+      this.log.error({ channel: ref.channel, err: slackErrorCode(err) }, `could not update ${what}`);
+    }
+  }
+
   /** One attempt at showing a request's state; a failure is logged, the worker shows it again. */
   async showRequestOnce(r: ChangeRequest): Promise<void> {
-    if (!r.message) return;
-    const m = renderApprovalMessage(r);
-    try {
-      await this.quickClient.chat.update({ channel: r.message.channel, ts: r.message.ts, text: m.text, blocks: [...m.blocks] });
-    } catch (err) {
-      this.log.warn({ requestId: r.id, err: slackErrorCode(err) }, 'could not show the approval at once; the worker will');
-    }
+    if (r.message) await this.update(r.message, renderApprovalMessage(r), `request #${r.id} at once (the worker will)`, this.quickClient);
   }
 
   /** Updates of one request, chained so a slow or retried one can never be overtaken by a later one. */
@@ -40,13 +59,7 @@ export class Notifier {
     if (!message) return Promise.resolve();
     const m = renderApprovalMessage(r);
     const previous = this.pending.get(r.id) ?? Promise.resolve();
-    const next = previous.then(async () => {
-      try {
-        await this.client.chat.update({ channel: message.channel, ts: message.ts, text: m.text, blocks: [...m.blocks] });
-      } catch (err) {
-        this.log.error({ requestId: r.id, err: slackErrorCode(err) }, 'could not update the approval message');
-      }
-    });
+    const next = previous.then(() => this.update(message, m, `the approval message of request #${r.id}`));
     this.pending.set(r.id, next);
     void next.then(() => {
       if (this.pending.get(r.id) === next) this.pending.delete(r.id);
@@ -55,12 +68,7 @@ export class Notifier {
   }
 
   async reply(r: ChangeRequest, m: SlackMessage): Promise<void> {
-    if (!r.message) return;
-    try {
-      await this.client.chat.postMessage({ channel: r.message.channel, thread_ts: r.message.ts, text: m.text, blocks: [...m.blocks] });
-    } catch (err) {
-      this.log.error({ requestId: r.id, err: slackErrorCode(err) }, 'could not reply in the approval thread');
-    }
+    if (r.message) await this.post(r.message.channel, m, `in the thread of request #${r.id}`, r.message.ts);
   }
 
   async whisper(channel: string, user: string, m: SlackMessage): Promise<void> {

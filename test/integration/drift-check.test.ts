@@ -7,6 +7,7 @@ import { DeploymentVersionSource } from '../../src/adapters/deployment-version-s
 import { KubeConfig } from '@kubernetes/client-node';
 import type { VersionSource } from '../../src/core/ports.js';
 import { silentLogger } from '../../src/log.js';
+import { Notifier } from '../../src/slack/notifier.js';
 import { DriftChecker, type ServiceVersionSources } from '../../src/queue/drift-check.js';
 import { DriftStore } from '../../src/store/drift-store.js';
 import { startKubernetesStandIn, type KubernetesStandIn } from '../support/kubernetes-stand-in.js';
@@ -61,7 +62,7 @@ describe('drift check', () => {
       services,
       store: new DriftStore(redis),
       pairs: pairs(),
-      client: new WebClient('xoxb-test', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } }),
+      notifier: new Notifier(new WebClient('xoxb-test', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } }), silentLogger),
       alertChannel: ALERTS,
       settings: { graceMs: 10 * MIN, remindEveryMs: 240 * MIN },
       clock,
@@ -173,7 +174,7 @@ describe('drift check', () => {
       services: [api()],
       store: new DriftStore(redis2),
       pairs: pairs(),
-      client: new WebClient('xoxb-test', { slackApiUrl: slack.apiUrl }),
+      notifier: new Notifier(new WebClient('xoxb-test', { slackApiUrl: slack.apiUrl }), silentLogger),
       alertChannel: ALERTS,
       settings: { graceMs: 10 * MIN, remindEveryMs: 240 * MIN },
       clock,
