@@ -2,10 +2,14 @@
  * Timing knobs read from the environment. The defaults suit production; tests and the sandbox
  * shorten them so a restart or a Route 53 propagation takes seconds instead of minutes.
  */
+import { ConfigInvalid } from '../core/errors.js';
+
 function num(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw.trim())) throw new Error(`${name} must be a whole number of milliseconds or a count, got "${raw}"`);
+  if (!/^\d+$/.test(raw.trim())) {
+    throw new ConfigInvalid('The environment', [`${name} must be a whole number of milliseconds or a count, got "${raw}"`]);
+  }
   return Number(raw.trim());
 }
 
