@@ -13,7 +13,6 @@ import { ACTION, plain } from './blocks.js';
 import { asUserError, type CommandRouter } from './command-router.js';
 import type { Notifier } from './notifier.js';
 import { renderError } from './render-error.js';
-import { renderHelp } from './render-help.js';
 import { renderRequestAck } from './render-request.js';
 import type { RequestDesk } from './request-desk.js';
 
@@ -65,7 +64,7 @@ export function createSlackApp(o: SlackAppOptions): App {
     }
     if (cmd.kind === 'help') {
       // Pure rendering, no I/O: the answer fits in the ack.
-      await ack(ephemeral(renderHelp(router.serviceNames, router.cronJobNames)));
+      await ack(ephemeral(await router.answer(cmd, origin)));
       return;
     }
     await ack();
