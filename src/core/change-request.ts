@@ -60,8 +60,13 @@ export interface ChangeRequest {
   readonly expiresAt: number;
   /** Where the command was typed. */
   readonly origin: { readonly channel: string };
-  /** The approval message, once posted. */
+  /** The approval message, once posted (or once clicked, if the click came first). */
   readonly message?: MessageRef;
+  /**
+   * Drawn at creation and carried by every button of the request's messages: a click names its
+   * request without the bot having to know the message's ts yet. Absent on older requests.
+   */
+  readonly buttonKey?: string;
   readonly status: RequestStatus;
   readonly decidedBy?: string;
   readonly decidedAt?: number;
@@ -158,6 +163,15 @@ export function transition(r: ChangeRequest, t: Transition): ChangeRequest {
       expect(r, ['approved', 'applying']);
       return { ...r, status: 'stale', finishedAt: t.at, failure: t.failure };
   }
+}
+
+/**
+ * Records where the approval message is, unless it is known already. The poster and a click that
+ * beat the poster's answer both report it; whichever comes first is kept, so a later report of a
+ * duplicate post (a retried chat.postMessage) cannot move updates away from the message people see.
+ */
+export function withMessage(r: ChangeRequest, message: MessageRef | undefined): ChangeRequest {
+  return r.message !== undefined || message === undefined ? r : { ...r, message };
 }
 
 /** Milliseconds from the approval click to the change being verified: what "took 41 s" means. */

@@ -119,8 +119,10 @@ export class SlackFailed extends StranglerError {
  * data and request numbers started again): acting on it could approve a different change.
  */
 export class StaleButton extends StranglerError {
-  constructor(id: number) {
-    super('STALE_BUTTON', `This message is out of date: it is not the approval message of request #${id}, so the click changed nothing.`, {
+  /** `id` is undefined when the button's value names no request at all. */
+  constructor(id: number | undefined) {
+    const which = id === undefined ? 'it is not the approval message of any request' : `it is not the approval message of request #${id}`;
+    super('STALE_BUTTON', `This message is out of date: ${which}, so the click changed nothing.`, {
       hint: 'Use the buttons on the newest message, or see `/strangle history`.',
     });
   }

@@ -13,6 +13,8 @@ export type ChangeJobName = 'apply' | 'expire' | 'sweep' | 'witness' | 'drift';
 
 export interface ChangeJobData {
   readonly requestId?: number;
+  /** Apply jobs: the web side has already shown "approved, applying…" on the message. */
+  readonly approvalShown?: boolean;
 }
 
 export class ChangeQueue {
@@ -25,10 +27,10 @@ export class ChangeQueue {
     this.queue = new Queue(CHANGE_QUEUE, { connection, defaultJobOptions: { removeOnComplete: 1000, removeOnFail: 1000 } });
   }
 
-  async enqueueApply(requestId: number): Promise<void> {
+  async enqueueApply(requestId: number, opts: { approvalShown?: boolean } = {}): Promise<void> {
     await this.queue.add(
       'apply',
-      { requestId },
+      { requestId, ...(opts.approvalShown ? { approvalShown: true } : {}) },
       {
         jobId: `apply-${requestId}`,
         attempts: this.tuning.applyAttempts,

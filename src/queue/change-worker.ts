@@ -80,10 +80,10 @@ export class ChangeWorker {
     }
     const ctx = { requestId: id, target: targetName(r0.change), attempt: job.attemptsMade + 1 };
     log.info(ctx, 'applying');
-    // Shown again in case the web side's one quick attempt failed. The notifier chains the updates
-    // of a request, so this can never land after "applied"; not awaited, so a slow Slack does not
-    // delay the change.
-    void notifier.showRequest(r0);
+    // Shown here when the web side's one quick attempt did not land (or the sweep queued the job),
+    // so each state reaches the message once. The notifier chains the updates of a request, so
+    // this can never land after "applied"; not awaited, so a slow Slack does not delay the change.
+    if (!job.data.approvalShown) void notifier.showRequest(r0);
     let done: ChangeRequest;
     try {
       done = await this.deps.apply(r0);

@@ -38,17 +38,20 @@ export class Notifier {
     }
   }
 
-  async update(ref: MessageRef, m: SlackMessage, what: string, client: WebClient = this.client): Promise<void> {
+  /** Whether Slack took the update; a refusal is logged, not thrown. */
+  async update(ref: MessageRef, m: SlackMessage, what: string, client: WebClient = this.client): Promise<boolean> {
     try {
       await client.chat.update({ channel: ref.channel, ts: ref.ts, text: m.text, blocks: [...m.blocks] });
+      return true;
     } catch (err) {
       this.log.error({ channel: ref.channel, err: slackErrorCode(err) }, `could not update ${what}`);
+      return false;
     }
   }
 
-  /** One attempt at showing a request's state; a failure is logged, the worker shows it again. */
-  async showRequestOnce(r: ChangeRequest): Promise<void> {
-    if (r.message) await this.update(r.message, renderApprovalMessage(r), `request #${r.id} at once (the worker will)`, this.quickClient);
+  /** One attempt at showing a request's state; whether it landed (if not, the worker shows it). */
+  async showRequestOnce(r: ChangeRequest): Promise<boolean> {
+    return r.message ? this.update(r.message, renderApprovalMessage(r), `request #${r.id} at once (the worker will)`, this.quickClient) : false;
   }
 
   /** Updates of one request, chained so a slow or retried one can never be overtaken by a later one. */
@@ -59,7 +62,9 @@ export class Notifier {
     if (!message) return Promise.resolve();
     const m = renderApprovalMessage(r);
     const previous = this.pending.get(r.id) ?? Promise.resolve();
-    const next = previous.then(() => this.update(message, m, `the approval message of request #${r.id}`));
+    const next = previous.then(async () => {
+      await this.update(message, m, `the approval message of request #${r.id}`);
+    });
     this.pending.set(r.id, next);
     void next.then(() => {
       if (this.pending.get(r.id) === next) this.pending.delete(r.id);

@@ -6,6 +6,7 @@ import type { ChangeRequest } from '../core/change-request.js';
 import { applyDurationMs, isRollbackPoint, targetName } from '../core/change-request.js';
 import { formatWeights } from '../core/split.js';
 import { ACTION, type SlackMessage, actions, button, context, section } from './blocks.js';
+import { buttonValue } from './button-value.js';
 import { escapeText, formatDuration, mention, slackDate } from './escape.js';
 
 const PLACE = { kubernetes: 'Kubernetes', ec2: 'EC2' } as const;
@@ -54,7 +55,7 @@ export function renderApprovalMessage(r: ChangeRequest): SlackMessage {
         blocks: [
           ...base,
           ctx(`Expires ${slackDate(r.expiresAt)} if nobody decides.`),
-          actions(`request-${r.id}`, button('Approve', ACTION.approve, String(r.id), 'primary'), button('Reject', ACTION.reject, String(r.id), 'danger')),
+          actions(`request-${r.id}`, button('Approve', ACTION.approve, buttonValue(r), 'primary'), button('Reject', ACTION.reject, buttonValue(r), 'danger')),
         ],
       };
     case 'approved':
@@ -77,7 +78,7 @@ export function renderApprovalMessage(r: ChangeRequest): SlackMessage {
               notes(r).map((n) => `\n${n}`).join(''),
           ),
           ctx(),
-          actions(`applied-${r.id}`, button('Roll back', ACTION.rollback, String(r.id))),
+          actions(`applied-${r.id}`, button('Roll back', ACTION.rollback, buttonValue(r))),
         ],
       };
     }
@@ -112,7 +113,7 @@ export function renderApprovalMessage(r: ChangeRequest): SlackMessage {
           ...base,
           section(`:x: Failed. ${failureText(r)}`),
           ctx(),
-          ...(isRollbackPoint(r) ? [actions(`failed-${r.id}`, button('Roll back', ACTION.rollback, String(r.id)))] : []),
+          ...(isRollbackPoint(r) ? [actions(`failed-${r.id}`, button('Roll back', ACTION.rollback, buttonValue(r)))] : []),
         ],
       };
   }
@@ -120,6 +121,11 @@ export function renderApprovalMessage(r: ChangeRequest): SlackMessage {
 
 /** The private reply to `/strangle api 30`. */
 export function renderRequestAck(r: ChangeRequest, approvalChannel: string): SlackMessage {
+  if (r.status !== 'requested') {
+    // Decided by a click that came before Slack had even answered the post.
+    const text = `Request #${r.id} was posted in <#${approvalChannel}> and is already ${r.status}: \`${describeChange(r)}\``;
+    return { text, blocks: [section(text)] };
+  }
   const text = `Request #${r.id} is waiting for approval in <#${approvalChannel}>: \`${describeChange(r)}\``;
   return { text, blocks: [section(text), context(`Withdraw it with \`/strangle cancel ${r.id}\`.`)] };
 }

@@ -3,10 +3,11 @@
  * policy, records everything in the store, and leaves every write to the outside world to the
  * worker. Every method either succeeds or throws a StranglerError meant for the clicker.
  */
+import { randomBytes } from 'node:crypto';
 import type { WebClient } from '@slack/web-api';
 import type { Config, ServiceConfig } from '../config/schema.js';
 import { assertMayApprove, assertMayReject, assertMayRequest } from '../core/approval-policy.js';
-import type { Change, ChangeRequest } from '../core/change-request.js';
+import type { Change, ChangeRequest, MessageRef } from '../core/change-request.js';
 import { isRollbackPoint, serviceKey, targetKey, targetName } from '../core/change-request.js';
 import { CannotRollBack, NoChange, NothingToRollBack, NotTheRequester, RequestClosed, SlackFailed, StaleButton, Unreachable } from '../core/errors.js';
 import { weightsOf } from '../core/pair-snapshot.js';
@@ -15,6 +16,7 @@ import { formatWeights, sameWeights, splitFromWeights, weightsForPercent } from 
 import { assertStepAllowed } from '../core/step-policy.js';
 import type { ChangeQueue } from '../queue/change-queue.js';
 import type { RequestStore } from '../store/request-store.js';
+import type { ButtonValue } from './button-value.js';
 import type { GroupResolver } from './group-members.js';
 import { type Notifier, slackErrorCode } from './notifier.js';
 import { plain } from './blocks.js';
@@ -23,6 +25,15 @@ import { renderApprovalMessage } from './render-request.js';
 export interface Origin {
   readonly user: string;
   readonly channel: string;
+}
+
+/** A button click as Slack reports it. */
+export interface Click {
+  /** What the button carries; undefined when it is not a value this bot makes. */
+  readonly value: ButtonValue | undefined;
+  readonly user: string;
+  /** The message the button is on. */
+  readonly message: MessageRef | undefined;
 }
 
 /** Reads where a cron job runs now; supplied once cron moves are configured. */
@@ -123,6 +134,7 @@ export class RequestDesk {
       expiresAt: now + config.slack.approvalTimeoutMinutes * 60_000,
       // Not the response_url: it is a capability to post as the bot for 30 minutes.
       origin: { channel: origin.channel },
+      buttonKey: randomBytes(12).toString('base64url'),
       ...(rollbackOf !== undefined ? { rollbackOf } : {}),
     });
     const channel = config.slack.approvalChannel ?? origin.channel;
@@ -133,7 +145,12 @@ export class RequestDesk {
       posted = { channel: res.channel ?? channel, ts: res.ts ?? '' };
     } catch (err) {
       // Without an approval message nobody can decide: close the request rather than leave it open.
-      await store.apply(r.id, { type: 'cancel', by: origin.user, at: clock.now() });
+      // Unless somebody already decided: then Slack did show the message, only its answer was lost.
+      const closed = await store.apply(r.id, { type: 'cancel', by: origin.user, at: clock.now() }).catch((e: unknown) => {
+        if (e instanceof RequestClosed) return undefined;
+        throw e;
+      });
+      if (!closed) return store.mustGet(r.id);
       const code = slackErrorCode(err);
       throw new SlackFailed(
         `Could not post the approval message to <#${channel}> (${code}), so request #${r.id} was withdrawn.`,
@@ -150,43 +167,53 @@ export class RequestDesk {
       await client.chat.update({ channel: posted.channel, ts: posted.ts, text, blocks: [...m.blocks] }).catch(() => undefined);
       throw new Unreachable(`Request #${r.id} was created but could not be completed: the bot cannot reach its Redis store.`, err);
     }
-    await queue.scheduleExpiry(r.id, r.expiresAt);
+    // A click may have decided it while the post was still on its way back.
+    if (r.status === 'requested') await queue.scheduleExpiry(r.id, r.expiresAt);
     return r;
   }
 
-  /** The request a button belongs to, refusing buttons of any other message. */
-  async forButton(id: number, messageTs: string | undefined): Promise<ChangeRequest> {
+  /**
+   * The request a button belongs to, refusing buttons of any other message. The button's key says
+   * so by itself, so a click is honoured even before the poster has recorded the message's ts.
+   */
+  async forButton(click: Click): Promise<ChangeRequest> {
+    if (!click.value) throw new StaleButton(undefined);
+    const { id, key } = click.value;
     const r = await this.deps.store.mustGet(id);
-    if (messageTs === undefined || r.message?.ts !== messageTs) throw new StaleButton(id);
+    const own = r.buttonKey !== undefined ? key === r.buttonKey : click.message !== undefined && r.message?.ts === click.message.ts;
+    if (!own) throw new StaleButton(id);
     return r;
   }
 
-  async approve(id: number, user: string, messageTs: string | undefined): Promise<ChangeRequest> {
+  async approve(click: Click): Promise<ChangeRequest> {
     const { store, config, groups, clock } = this.deps;
-    const r0 = await this.forButton(id, messageTs);
+    const r0 = await this.forButton(click);
+    const id = r0.id;
     if (r0.status === 'requested' && clock.now() >= r0.expiresAt) {
       // Its expiry job has not run yet (no worker, or late): expire it here rather than approve it,
       // and take its buttons off, since the expiry job will find nothing left to do.
-      const expired = await store.apply(id, { type: 'expire', at: clock.now() }).catch(() => undefined);
+      const expired = await store.apply(id, { type: 'expire', at: clock.now() }, click.message).catch(() => undefined);
       if (expired) await this.deps.notifier.showRequest(expired);
       throw new RequestClosed(id, 'expired');
     }
-    assertMayApprove(user, r0, config.slack, await groups.membersOf(config.slack.approvers));
-    const r = await store.apply(id, { type: 'approve', by: user, at: clock.now() });
-    return r;
+    assertMayApprove(click.user, r0, config.slack, await groups.membersOf(config.slack.approvers));
+    return store.apply(id, { type: 'approve', by: click.user, at: clock.now() }, click.message);
   }
 
-  /** Hands an approved request to the worker; the sweep re-does this if the process dies first. */
-  async dispatch(id: number): Promise<void> {
-    await this.deps.queue.enqueueApply(id);
+  /**
+   * Hands an approved request to the worker; the sweep re-does this if the process dies first.
+   * @param shown whether the message already says "approved, applying…", so the worker does not
+   *   say it a second time.
+   */
+  async dispatch(id: number, shown: boolean): Promise<void> {
+    await this.deps.queue.enqueueApply(id, { approvalShown: shown });
   }
 
-  async reject(id: number, user: string, messageTs: string | undefined): Promise<ChangeRequest> {
+  async reject(click: Click): Promise<ChangeRequest> {
     const { store, config, groups, clock } = this.deps;
-    await this.forButton(id, messageTs);
-    assertMayReject(user, config.slack, await groups.membersOf(config.slack.approvers));
-    const r = await store.apply(id, { type: 'reject', by: user, at: clock.now() });
-    return r;
+    const r0 = await this.forButton(click);
+    assertMayReject(click.user, config.slack, await groups.membersOf(config.slack.approvers));
+    return store.apply(r0.id, { type: 'reject', by: click.user, at: clock.now() }, click.message);
   }
 
   async cancel(id: number, user: string): Promise<ChangeRequest> {

@@ -14,7 +14,8 @@ import { asUserError, type CommandRouter } from './command-router.js';
 import type { Notifier } from './notifier.js';
 import { renderError } from './render-error.js';
 import { renderRequestAck } from './render-request.js';
-import type { RequestDesk } from './request-desk.js';
+import { parseButtonValue } from './button-value.js';
+import type { Click, RequestDesk } from './request-desk.js';
 
 export interface SlackAppOptions {
   readonly botToken: string;
@@ -73,18 +74,17 @@ export function createSlackApp(o: SlackAppOptions): App {
     await respond(ephemeral(answer)).catch((err: Error) => log.warn({ err: err.message }, 'could not answer the command'));
   });
 
-  const onButton = (
-    actionId: string,
-    handle: (id: number, user: string, channel: string, messageTs: string | undefined) => Promise<SlackMessage | void>,
-  ) => {
+  const onButton = (actionId: string, handle: (click: Click, channel: string) => Promise<SlackMessage | void>) => {
     app.action<BlockButtonAction>({ action_id: actionId }, async ({ ack, body, action }) => {
       await ack();
       const user = body.user.id;
       const channel = body.channel?.id ?? body.container?.channel_id ?? '';
-      const id = Number(action.value);
+      const value = parseButtonValue(action.value);
+      const id = value?.id;
       const messageTs = body.message?.ts ?? body.container?.message_ts;
+      const click: Click = { value, user, message: channel && messageTs ? { channel, ts: messageTs } : undefined };
       try {
-        const reply = await handle(id, user, channel, messageTs);
+        const reply = await handle(click, channel);
         if (reply) await notifier.whisper(channel, user, reply);
       } catch (raw) {
         const err = asUserError(raw);
@@ -95,12 +95,14 @@ export function createSlackApp(o: SlackAppOptions): App {
     });
   };
 
-  onButton(ACTION.approve, async (id, user, _channel, messageTs) => {
+  onButton(ACTION.approve, async (click) => {
     // Shown before the job exists, in one quick attempt, so it can never land after the worker's
-    // "applied" (the sweep leaves fresh approvals alone); the worker shows it again as it starts.
-    await notifier.showRequestOnce(await desk.approve(id, user, messageTs));
+    // "applied" (the sweep leaves fresh approvals alone); the worker shows it only if this failed.
+    const r = await desk.approve(click);
+    const id = r.id;
+    const shown = await notifier.showRequestOnce(r);
     try {
-      await desk.dispatch(id);
+      await desk.dispatch(id, shown);
     } catch (err) {
       // The approval is recorded; the sweep queues it once Redis answers again.
       log.warn({ requestId: id, err: (err as Error).message }, 'approved but not queued yet');
@@ -108,13 +110,13 @@ export function createSlackApp(o: SlackAppOptions): App {
     }
   });
 
-  onButton(ACTION.reject, async (id, user, _channel, messageTs) => {
-    await notifier.showRequest(await desk.reject(id, user, messageTs));
+  onButton(ACTION.reject, async (click) => {
+    await notifier.showRequest(await desk.reject(click));
   });
 
-  onButton(ACTION.rollback, async (id, user, channel, messageTs) => {
-    const of = await desk.forButton(id, messageTs);
-    const r = await desk.requestRollback(of, `Roll back button on request #${id}`, { user, channel });
+  onButton(ACTION.rollback, async (click, channel) => {
+    const of = await desk.forButton(click);
+    const r = await desk.requestRollback(of, `Roll back button on request #${of.id}`, { user: click.user, channel });
     return renderRequestAck(r, o.approvalChannel ?? channel);
   });
 

@@ -8,8 +8,8 @@
  */
 import type { Redis } from 'ioredis';
 import { DELETE_IF_EQUALS } from './delete-if-equals.js';
-import type { ChangeRequest, Transition } from '../core/change-request.js';
-import { isOpen, isRollbackPoint, targetKey, transition } from '../core/change-request.js';
+import type { ChangeRequest, MessageRef, Transition } from '../core/change-request.js';
+import { isOpen, isRollbackPoint, targetKey, transition, withMessage } from '../core/change-request.js';
 import { RequestNotFound, RequestOpen } from '../core/errors.js';
 
 const HISTORY_KEEP = 1000;
@@ -82,13 +82,17 @@ export class RequestStore {
     throw new Error(`could not create a request for ${target}: the open marker keeps changing`);
   }
 
-  /** Records the approval message's coordinates (not a status change). */
-  async setMessage(id: number, message: { channel: string; ts: string }): Promise<ChangeRequest> {
-    return this.update(id, (r) => ({ ...r, message }));
+  /** Records the approval message's coordinates (not a status change), unless a click already did. */
+  async setMessage(id: number, message: MessageRef): Promise<ChangeRequest> {
+    return this.update(id, (r) => withMessage(r, message));
   }
 
-  async apply(id: number, t: Transition): Promise<ChangeRequest> {
-    return this.update(id, (r) => transition(r, t));
+  /**
+   * @param clicked the message a click came from: recorded with the transition when the poster
+   *   has not recorded it yet, so the decision's own update reaches the message.
+   */
+  async apply(id: number, t: Transition, clicked?: MessageRef): Promise<ChangeRequest> {
+    return this.update(id, (r) => withMessage(transition(r, t), clicked));
   }
 
   /**

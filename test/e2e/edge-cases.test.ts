@@ -1,6 +1,13 @@
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { renderedText } from '../support/slack-stand-in.js';
-import { ALICE, baseConfig, BOB, BotHarness, buttonLabels, CAROL, MALLORY } from '../support/bot-harness.js';
+import { ALICE, baseConfig, BOB, BotHarness, buttonLabels, CAROL, findButton, MALLORY } from '../support/bot-harness.js';
+import { renderedText, type StoredMessage } from '../support/slack-stand-in.js';
+
+/** A copy of the message whose buttons all carry `value`. */
+function withButtonValues(m: StoredMessage, value: string): StoredMessage {
+  const blocks = structuredClone(m.blocks).map((b) => (b.type === 'actions' ? { ...b, elements: (b.elements as object[]).map((e) => ({ ...e, value })) } : b));
+  return { ...m, blocks };
+}
 
 describe('edge cases around buttons and partial failures', () => {
   let h: BotHarness | undefined;
@@ -9,19 +16,50 @@ describe('edge cases around buttons and partial failures', () => {
     h = undefined;
   });
 
-  it('a button on a message that is not the request’s own approval message changes nothing', async () => {
+  it('a button that names the request but not its key (a message from before a Redis data loss) changes nothing', async () => {
     h = await BotHarness.start();
     await h.ask(ALICE, 'api 30');
     const real = structuredClone(await h.waitForApproval(1, 'waits for approval'));
-    // The same buttons on another message (as after Redis lost its data and numbers restarted).
-    const other = { ...real, ts: '1600000000.000001' };
+    const value = findButton(real, 'approve')!.value;
+    expect(value).toMatch(/^1\.[\w-]{16}$/);
+    // The same buttons, drawn for an earlier request #1, on another message.
+    const other = withButtonValues({ ...real, ts: '1600000000.000001' }, '1.AAAAAAAAAAAAAAAA');
     await h.click(BOB, other, 'approve');
     const refusal = await h.slack.waitFor(() => h!.slack.ephemerals(BOB).at(-1), 5000, 'refusal');
-    expect(refusal.text).toContain('This message is out of date');
+    expect(refusal.text).toContain('This message is out of date: it is not the approval message of request #1');
+    // A bare number (a button from before keys existed) does not pass for a keyed request either.
+    await h.click(BOB, withButtonValues(real, '1'), 'reject');
+    await h.slack.waitFor(() => h!.slack.ephemerals(BOB).length === 2, 5000, 'second refusal');
+    // Nor does a value this bot never makes.
+    await h.click(BOB, withButtonValues(real, 'drop table'), 'approve');
+    const third = await h.slack.waitFor(() => h!.slack.ephemerals(BOB)[2], 5000, 'third refusal');
+    expect(third.text).toContain('This message is out of date: it is not the approval message of any request');
     expect(buttonLabels(h.approvalMessage(1)!)).toEqual(['Approve', 'Reject']);
     expect(h.r53.appliedBatches).toHaveLength(0);
     await h.click(BOB, real, 'approve');
     await h.waitForApproval(1, 'Applied and verified');
+  });
+
+  it('buttons posted before keys existed still act, on their own message only', async () => {
+    h = await BotHarness.start();
+    await h.ask(ALICE, 'api 30');
+    const m = structuredClone(await h.waitForApproval(1, 'waits for approval'));
+    // Make request #1 look as an older version stored it: no key, buttons carrying the bare number.
+    const admin = new Redis(h.redis.url);
+    try {
+      const { buttonKey: _dropped, ...legacy } = JSON.parse((await admin.get('strangler:request:1'))!) as Record<string, unknown>;
+      expect(_dropped).toEqual(expect.any(String));
+      await admin.set('strangler:request:1', JSON.stringify(legacy));
+    } finally {
+      admin.disconnect();
+    }
+    const old = withButtonValues(m, '1');
+    await h.click(BOB, { ...old, ts: '1600000000.000001' }, 'approve');
+    const refusal = await h.slack.waitFor(() => h!.slack.ephemerals(BOB).at(-1), 5000, 'refusal');
+    expect(refusal.text).toContain('This message is out of date');
+    await h.click(BOB, old, 'approve');
+    await h.waitForApproval(1, 'Applied and verified');
+    expect(h.weights('api')).toEqual({ kubernetes: 30, ec2: 70 });
   });
 
   it('a failure after Route 53 accepted the batch says the split may be in effect and offers Roll back', async () => {

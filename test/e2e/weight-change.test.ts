@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { phases } from '../faults/support/faults.js';
 import { renderedText } from '../support/slack-stand-in.js';
 import { ALICE, APPROVALS, BOB, BotHarness, buttonLabels, CAROL } from '../support/bot-harness.js';
 
@@ -30,6 +31,8 @@ describe('/strangle api 30: request, approve, apply, roll back', () => {
     expect(renderedText(applied)).toContain('api now serves Kubernetes 30% · EC2 70%');
     expect(renderedText(applied)).toMatch(/Took \d+ s from approval/);
     expect(buttonLabels(applied)).toEqual(['Roll back']);
+    // Each state reaches the message once: the web side says "applying…", the worker does not repeat it.
+    expect(phases(applied)).toEqual(['requested', 'applying', 'applied']);
     expect(h.weights('api')).toEqual({ kubernetes: 30, ec2: 70 });
     // One batch, DELETE exactly as read + CREATE with the new weight, never UPSERT.
     const batches = h.r53.appliedBatches;

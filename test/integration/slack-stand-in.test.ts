@@ -150,6 +150,29 @@ describe('Slack stand-in, driven by the real WebClient', () => {
     expect(slack.messages(C)).toHaveLength(1);
   });
 
+  it('holds an answer back while the message it answers is already there to be seen', async () => {
+    const channel = 'C0HELD';
+    const hold = slack.holdAnswerOfNext('chat.postMessage');
+    let answered = false;
+    const posting = client.chat.postMessage({ channel, text: 'held' }).then((res) => {
+      answered = true;
+      return res;
+    });
+    const call = await hold.reached;
+    expect(call.ok).toBe(true);
+    const [shown] = slack.messages(channel);
+    expect(shown?.text).toBe('held');
+    // Still unanswered after a whole other call has come and gone.
+    await client.auth.test();
+    expect(answered).toBe(false);
+    hold.release();
+    const res = await posting;
+    expect(res.ts).toBe(shown!.ts);
+    // Only the next call is held.
+    await client.chat.postMessage({ channel, text: 'not held' });
+    expect(slack.messages(channel)).toHaveLength(2);
+  });
+
   it('makes the client wait Retry-After on a 429, then retry and deliver', async () => {
     const rateLimited: number[] = [];
     const watched = new WebClient(TOKEN, { slackApiUrl: slack.apiUrl, retryConfig: fastRetries, logLevel: WebLogLevel.ERROR });

@@ -141,6 +141,17 @@ type Fault =
   | { kind: 'server_error'; status: number }
   | { kind: 'delay'; ms: number };
 
+export interface AnswerHold {
+  /** Resolves with the call once it has been carried out and its answer is held. */
+  readonly reached: Promise<ApiCall>;
+  release(): void;
+}
+
+interface PendingHold extends AnswerHold {
+  readonly released: Promise<void>;
+  reach(call: ApiCall): void;
+}
+
 interface Reply {
   status: number;
   body: Json;
@@ -189,6 +200,7 @@ export class SlackStandIn {
   private readonly responsePosts = new Map<string, ResponseUrlPost[]>();
   private readonly responseTargets = new Map<string, ResponseUrlTarget>();
   private readonly faults = new Map<string, Fault[]>();
+  private readonly holds = new Map<string, PendingHold[]>();
   private readonly usergroups = new Map<string, string[]>();
   private readonly users = new Map<string, SeedUser>();
   private tsCounter = 0;
@@ -318,6 +330,27 @@ export class SlackStandIn {
     this.addFaults(method, count, { kind: 'delay', ms });
   }
 
+  /**
+   * Carry out the next call of `method` at once (a posted message is visible, and can be clicked,
+   * straight away) but keep its answer until `release()`: the real Slack shows a message to
+   * people before chat.postMessage has answered the bot. `reached` resolves, with the call, once
+   * the call has been carried out and its answer is being held.
+   */
+  holdAnswerOfNext(method: string): AnswerHold {
+    let reach!: (call: ApiCall) => void;
+    let release!: () => void;
+    const hold: PendingHold = {
+      reached: new Promise<ApiCall>((resolve) => (reach = resolve)),
+      released: new Promise<void>((resolve) => (release = resolve)),
+      reach: (call) => reach(call),
+      release: () => release(),
+    };
+    const queue = this.holds.get(method) ?? [];
+    queue.push(hold);
+    this.holds.set(method, queue);
+    return hold;
+  }
+
   private addFaults(method: string, count: number, fault: Fault): void {
     const queue = this.faults.get(method) ?? [];
     for (let i = 0; i < count; i += 1) queue.push(fault);
@@ -369,6 +402,7 @@ export class SlackStandIn {
   }
 
   async close(): Promise<void> {
+    for (const queue of this.holds.values()) for (const hold of queue) hold.release();
     // fetch (undici) keeps connections alive; without this, close() waits for them to time out.
     this.server.closeAllConnections();
     await new Promise<void>((resolve, reject) => this.server.close((err) => (err ? reject(err) : resolve())));
@@ -424,6 +458,11 @@ export class SlackStandIn {
     call.status = reply.status;
     call.ok = reply.status === 200 && reply.body?.ok === true;
     if (!call.ok) call.error = typeof reply.body?.error === 'string' ? reply.body.error : `http_${reply.status}`;
+    const hold = this.holds.get(method)?.shift();
+    if (hold) {
+      hold.reach(call);
+      await hold.released;
+    }
     return reply;
   }
 

@@ -9,6 +9,7 @@ import {
   targetKey,
   targetName,
   transition,
+  withMessage,
 } from '../../src/core/change-request.js';
 import { RequestClosed } from '../../src/core/errors.js';
 import { weightRequestAt } from './request-fixture.js';
@@ -220,5 +221,17 @@ describe('helpers', () => {
     expect(targetKey(cron)).toBe('cron:api');
     expect(targetName(weight)).toBe('api');
     expect(targetName(cron)).toBe('api');
+  });
+
+  it('the approval message is recorded once: the first report wins, a later one changes nothing', () => {
+    const posted = { channel: 'C0APPROVALS', ts: '1700000000.000100' };
+    const duplicate = { channel: 'C0APPROVALS', ts: '1700000000.000200' };
+    const r = request();
+    expect(r.message).toBeUndefined();
+    const recorded = withMessage(r, posted);
+    expect(recorded.message).toEqual(posted);
+    expect(r.message).toBeUndefined();
+    expect(withMessage(recorded, duplicate)).toBe(recorded);
+    expect(withMessage(r, undefined)).toBe(r);
   });
 });

@@ -208,4 +208,10 @@ describe('renderRequestAck', () => {
     expect(blockText(m)).toContain('Withdraw it with `/strangle cancel 12`.');
     expect(buttons(m)).toEqual([]);
   });
+
+  it.each(['approved', 'applying', 'applied', 'rejected'] as const)('says the request is already %s when a click beat the post, without offering to withdraw it', (status) => {
+    const m = renderRequestAck(weightRequest(status, decided), 'C0APPROVALS');
+    expect(m.text).toBe(`Request #12 was posted in <#C0APPROVALS> and is already ${status}: \`api: Kubernetes 10% · EC2 90% → Kubernetes 30% · EC2 70%\``);
+    expect(blockText(m)).not.toContain('cancel');
+  });
 });
