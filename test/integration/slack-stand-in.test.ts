@@ -3,12 +3,14 @@
  * @slack/web-api WebClient (the one Bolt uses) and by a real Bolt App, the signed-request helpers are
  * accepted by Bolt's own verification, and the redis/memcached helpers run real servers.
  */
+import { readFileSync } from 'node:fs';
 import { connect, type AddressInfo } from 'node:net';
 import { App, LogLevel } from '@slack/bolt';
 import { ErrorCode, LogLevel as WebLogLevel, WebClient, WebClientEvent, type WebAPIHTTPError, type WebAPIPlatformError } from '@slack/web-api';
 import { Redis } from 'ioredis';
 import memjs from 'memjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../support/free-port.js';
 import { startMemcachedServer } from '../support/memcached-server.js';
 import { startRedisServer } from '../support/redis-server.js';
 import { postBlockAction, postSlackRaw, postSlashCommand, signSlackRequest } from '../support/slack-requests.js';
@@ -323,6 +325,16 @@ describe('signed requests, accepted by a real Bolt app talking to the stand-in',
 });
 
 describe('real redis-server and memcached helpers', () => {
+  it('freePort picks ports below the kernel’s ephemeral range, where listen(0) and outgoing connections never land', async () => {
+    const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    const ports = await Promise.all(Array.from({ length: 20 }, () => freePort()));
+    for (const p of ports) {
+      expect(p).toBeGreaterThanOrEqual(10_000);
+      expect(p).toBeLessThan(low!);
+      expect(await refused(p)).toBe(true);
+    }
+  });
+
   it('starts redis, answers, stops, restarts on the same port, survives kill', async () => {
     const redis = await startRedisServer();
     const client = new Redis(redis.url, { maxRetriesPerRequest: 0, enableOfflineQueue: false, lazyConnect: true, retryStrategy: () => null });

@@ -26,8 +26,22 @@ export function writeConfig(config: Record<string, unknown>): string {
 }
 
 export async function startBotProcess(env: Record<string, string>, opts: { args?: string[]; waitReady?: boolean } = {}): Promise<BotProcess> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [resolve('dist/main.js'), ...(opts.args ?? [])], {
+  for (let attempt = 1; ; attempt++) {
+    const bot = spawnBot(await freePort(), env, opts.args ?? []);
+    if (opts.waitReady === false) return bot;
+    try {
+      await waitHttp(`${bot.url}/readyz`, 200, 20_000, bot);
+      return bot;
+    } catch (err) {
+      // Another test worker bound the port between freePort() and the bot's listen: take another.
+      if (attempt < 3 && bot.output.some((l) => l.includes('EADDRINUSE'))) continue;
+      throw err;
+    }
+  }
+}
+
+function spawnBot(port: number, env: Record<string, string>, args: string[]): BotProcess {
+  const child = spawn(process.execPath, [resolve('dist/main.js'), ...args], {
     env: { PATH: process.env.PATH ?? '', PORT: String(port), LOG_LEVEL: 'info', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -37,9 +51,7 @@ export async function startBotProcess(env: Record<string, string>, opts: { args?
   child.stderr!.on('data', collect);
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   process.once('exit', () => child.kill('SIGKILL'));
-  const bot: BotProcess = { port, url: `http://127.0.0.1:${port}`, child, output, exited, signal: (s) => child.kill(s) };
-  if (opts.waitReady !== false) await waitHttp(`${bot.url}/readyz`, 200, 20_000, bot);
-  return bot;
+  return { port, url: `http://127.0.0.1:${port}`, child, output, exited, signal: (s) => child.kill(s) };
 }
 
 export async function waitHttp(url: string, status: number, timeoutMs: number, bot?: BotProcess): Promise<string> {

@@ -45,10 +45,23 @@ export function tsxEntry(): { command: string; args: string[] } {
 }
 
 export async function startChildBot(o: ChildBotOptions): Promise<ChildBot> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnPort(o, await freePort());
+    } catch (err) {
+      // Another test worker bound the port between freePort() and the bot's listen: take another.
+      if (attempt < 3 && err instanceof PortTaken) continue;
+      throw err;
+    }
+  }
+}
+
+class PortTaken extends Error {}
+
+async function startOnPort(o: ChildBotOptions, port: number): Promise<ChildBot> {
   const dir = mkdtempSync(join(tmpdir(), 'strangler-child-'));
   const configPath = join(dir, 'strangler.yml');
   writeFileSync(configPath, JSON.stringify(o.config, null, 2));
-  const port = await freePort();
   const entry = o.entry ?? tsxEntry();
   const started = Date.now();
   const child = spawn(entry.command, entry.args, {
@@ -85,7 +98,7 @@ export async function startChildBot(o: ChildBotOptions): Promise<ChildBot> {
   const baseUrl = `http://127.0.0.1:${port}`;
   const deadline = started + (o.readyTimeoutMs ?? 20_000);
   for (;;) {
-    if (gone) throw new Error(`bot process exited during start-up:\n${stderr}`);
+    if (gone) throw new (stderr.includes('EADDRINUSE') ? PortTaken : Error)(`bot process exited during start-up:\n${stderr}`);
     try {
       const res = await fetch(`${baseUrl}/readyz`);
       if (res.status === 200) break;
