@@ -73,7 +73,9 @@ export interface ChangeRequest {
   readonly applyStartedAt?: number;
   readonly changeId?: string;
   readonly finishedAt?: number;
-  /** For cron moves: when the witness looks at what happened after the next scheduled run. */
+  /** For cron moves: the first scheduled run after the move, the one the witness reports on. */
+  readonly witnessRunAt?: number;
+  /** For cron moves: when the witness looks at what happened at that run. */
   readonly witnessAt?: number;
   /** Notes gathered while applying, e.g. "a run is in progress, lock held by ip-10-0-1-5". */
   readonly notes?: readonly string[];
@@ -120,7 +122,7 @@ export type Transition =
   | { readonly type: 'start'; readonly at: number }
   | { readonly type: 'submitted'; readonly changeId: string }
   | { readonly type: 'note'; readonly note: string }
-  | { readonly type: 'witness'; readonly at: number }
+  | { readonly type: 'witness'; readonly runAt: number; readonly at: number }
   | { readonly type: 'applied'; readonly at: number }
   | { readonly type: 'failed'; readonly at: number; readonly failure: Failure }
   | { readonly type: 'stale'; readonly at: number; readonly failure: Failure };
@@ -152,7 +154,7 @@ export function transition(r: ChangeRequest, t: Transition): ChangeRequest {
       return (r.notes ?? []).includes(t.note) ? r : { ...r, notes: [...(r.notes ?? []), t.note] };
     case 'witness':
       expect(r, ['applying', 'applied']);
-      return { ...r, witnessAt: t.at };
+      return { ...r, witnessRunAt: t.runAt, witnessAt: t.at };
     case 'applied':
       expect(r, ['applying']);
       return { ...r, status: 'applied', finishedAt: t.at };

@@ -64,7 +64,7 @@ export async function applyCronMove(requestId: number, deps: CronMoveDeps): Prom
 
   const next = nextRunAfter(state.schedule, state.timeZone, new Date(clock.now()));
   if (next) {
-    await store.apply(requestId, { type: 'witness', at: next.getTime() + deps.witnessDelayMs });
+    await store.apply(requestId, { type: 'witness', runAt: next.getTime(), at: next.getTime() + deps.witnessDelayMs });
     await store.apply(requestId, { type: 'note', note: `Next run due ${next.toISOString().replace('.000Z', 'Z')}; I will report in the thread what happened.` });
   }
   return store.apply(requestId, { type: 'applied', at: clock.now() });

@@ -21,7 +21,9 @@ export async function witnessCronMove(requestId: number, deps: WitnessDeps): Pro
   if (!r || r.status !== 'applied' || r.change.kind !== 'cron') return;
   const job = deps.config.cronjobs[r.change.job];
   if (!job) return;
-  const since = new Date(r.finishedAt ?? r.requestedAt);
+  // From the run it reports on, not from the move: a Job the controller created a moment before the
+  // move (within the same second, as creationTimestamp counts) is not a run after it.
+  const since = new Date(r.witnessRunAt ?? r.finishedAt ?? r.requestedAt);
   const [jobs, holder] = await Promise.all([
     deps.cron.jobsSince(job.kubernetes, since),
     deps.locks.holder(job.lockKey).catch(() => undefined),

@@ -80,8 +80,11 @@ describe('/strangle cron: moving periodic jobs between cron.d and Kubernetes', (
     expect(patches[0]!.body).toEqual({ spec: { suspend: false } });
     expect(h.kube!.cronJob('jobs', 'nightly-report')!.spec.schedule).toBe('*/2 * * * * *');
 
-    // Kubernetes' controller starts the next run; the stand-in is told so, as the controller would.
-    h.kube!.putJob({ namespace: 'jobs', name: 'nightly-report-29012345', ownerCronJob: 'nightly-report', createdAt: new Date(), outcome: 'succeeded' });
+    // Kubernetes' controller starts the run due next (the message names it); the stand-in is told
+    // so now, stamped with that time, as the controller will have done by the time the witness looks.
+    const due = /Next run due (\S+Z);/.exec(renderedText(applied))?.[1];
+    expect(due).toBeDefined();
+    h.kube!.putJob({ namespace: 'jobs', name: 'nightly-report-29012345', ownerCronJob: 'nightly-report', createdAt: new Date(due!), outcome: 'succeeded' });
     const witness = await h.slack.waitFor(
       () => h.slack.messages(APPROVALS).find((m) => m.thread_ts === applied.ts && m.text.includes('Witness for #1')),
       8000,
@@ -90,15 +93,18 @@ describe('/strangle cron: moving periodic jobs between cron.d and Kubernetes', (
     expect(witness.text).toContain('Kubernetes started Job `nightly-report-29012345`');
     expect(witness.text).toContain('succeeded');
 
-    // Roll back while an EC2-or-Kubernetes run holds the lock: the move says so and the run finishes.
-    await mc.set('lock:nightly-report', 'k8s nightly-report-29012345', { expires: 30 });
+    // Roll back while a Kubernetes run holds the lock: the move says so and the run finishes. That
+    // run started just before the move, in the very second the move may finish in (creationTimestamp
+    // counts whole seconds): it is not a run after the move.
+    h.kube!.putJob({ namespace: 'jobs', name: 'nightly-report-29012346', ownerCronJob: 'nightly-report', createdAt: new Date(Math.floor(Date.now() / 1000) * 1000), outcome: 'running' });
+    await mc.set('lock:nightly-report', 'k8s nightly-report-29012346', { expires: 30 });
     await h.click(CAROL, h.approvalMessage(1)!, 'rollback');
     const rollback = await h.waitForApproval(2, 'waits for approval');
     expect(renderedText(rollback)).toContain('nightly-report: Kubernetes → EC2');
     await h.click(CAROL, rollback, 'approve');
     const back = await h.waitForApproval(2, 'Applied and verified');
     expect(renderedText(back)).toContain('nightly-report now runs on EC2');
-    expect(renderedText(back)).toContain('A run is in progress (lock `lock:nightly-report` held by k8s nightly-report-29012345)');
+    expect(renderedText(back)).toContain('A run is in progress (lock `lock:nightly-report` held by k8s nightly-report-29012346)');
     const cj = h.kube!.cronJob('jobs', 'nightly-report')!;
     expect(cj.spec.suspend).toBe(true);
     expect(cj.metadata.deletionTimestamp).toBeUndefined();

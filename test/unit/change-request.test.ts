@@ -30,7 +30,7 @@ const ALL_TRANSITIONS: Transition[] = [
   { type: 'start', at: T0 + 1 },
   { type: 'submitted', changeId: 'C123' },
   { type: 'note', note: 'lock held' },
-  { type: 'witness', at: T0 + 1 },
+  { type: 'witness', runAt: T0 + 1, at: T0 + 1 },
   { type: 'applied', at: T0 + 1 },
   { type: 'failed', at: T0 + 1, failure },
   { type: 'stale', at: T0 + 1, failure },
@@ -100,8 +100,8 @@ describe('allowed transitions', () => {
   });
 
   it('witness schedules the after-run check of a cron move, also once it is applied, without changing status', () => {
-    expect(transition(request('applying'), { type: 'witness', at: T0 + 70 })).toMatchObject({ status: 'applying', witnessAt: T0 + 70 });
-    expect(transition(request('applied'), { type: 'witness', at: T0 + 80 })).toMatchObject({ status: 'applied', witnessAt: T0 + 80 });
+    expect(transition(request('applying'), { type: 'witness', runAt: T0 + 60, at: T0 + 70 })).toMatchObject({ status: 'applying', witnessRunAt: T0 + 60, witnessAt: T0 + 70 });
+    expect(transition(request('applied'), { type: 'witness', runAt: T0 + 60, at: T0 + 80 })).toMatchObject({ status: 'applied', witnessRunAt: T0 + 60, witnessAt: T0 + 80 });
   });
 
   it('applied finishes an applying request', () => {
