@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { freePort } from './free-port.js';
+import { portTaken, withFreshPortOnClash } from './free-port.js';
 
 export interface BotProcess {
   readonly port: number;
@@ -26,18 +26,16 @@ export function writeConfig(config: Record<string, unknown>): string {
 }
 
 export async function startBotProcess(env: Record<string, string>, opts: { args?: string[]; waitReady?: boolean } = {}): Promise<BotProcess> {
-  for (let attempt = 1; ; attempt++) {
-    const bot = spawnBot(await freePort(), env, opts.args ?? []);
-    if (opts.waitReady === false) return bot;
-    try {
-      await waitHttp(`${bot.url}/readyz`, 200, 20_000, bot);
+  return withFreshPortOnClash(
+    undefined,
+    async (port) => {
+      const bot = spawnBot(port, env, opts.args ?? []);
+      // waitHttp's error carries the bot's output, so a taken port shows as EADDRINUSE there.
+      if (opts.waitReady !== false) await waitHttp(`${bot.url}/readyz`, 200, 20_000, bot);
       return bot;
-    } catch (err) {
-      // Another test worker bound the port between freePort() and the bot's listen: take another.
-      if (attempt < 3 && bot.output.some((l) => l.includes('EADDRINUSE'))) continue;
-      throw err;
-    }
-  }
+    },
+    portTaken,
+  );
 }
 
 function spawnBot(port: number, env: Record<string, string>, args: string[]): BotProcess {

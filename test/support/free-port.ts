@@ -1,15 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
-/** Linux's ephemeral range (`ip_local_port_range`): where listen(0) and outgoing connections get their ports. */
-function ephemeralRange(): [number, number] {
+/** Where Linux's ephemeral range (`ip_local_port_range`) starts: listen(0) and outgoing connections get their ports above it. */
+function ephemeralLow(): number {
   try {
-    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
-    if (low && high) return [low, high];
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    if (low > 0) return low;
   } catch {
     // not Linux: assume the IANA range
   }
-  return [49152, 65535];
+  return 49152;
 }
 
 const LOWEST = 10_000;
@@ -35,10 +35,10 @@ function bindable(port: number): Promise<number | undefined> {
  * test workers can still pick the same port; the callers that spawn servers retry on a clash.
  */
 export async function freePort(): Promise<number> {
-  const [ephemeralLow] = ephemeralRange();
-  if (ephemeralLow - LOWEST >= 1000) {
+  const low = ephemeralLow();
+  if (low - LOWEST >= 1000) {
     for (let i = 0; i < 50; i++) {
-      const port = await bindable(LOWEST + Math.floor(Math.random() * (ephemeralLow - LOWEST)));
+      const port = await bindable(LOWEST + Math.floor(Math.random() * (low - LOWEST)));
       if (port !== undefined) return port;
     }
   }
@@ -46,3 +46,29 @@ export async function freePort(): Promise<number> {
   if (port === undefined) throw new Error('no free TCP port on 127.0.0.1');
   return port;
 }
+
+/**
+ * freePort() only says the port was free a moment ago; another test worker may bind it first. When
+ * the caller did not ask for a specific port, try a couple of fresh ones while the failure is
+ * a clash (by default anything but a missing binary).
+ */
+export async function withFreshPortOnClash<T>(
+  fixedPort: number | undefined,
+  start: (port: number) => Promise<T>,
+  isClash: (err: Error) => boolean = (err) => !err.message.includes(' not found: '),
+): Promise<T> {
+  if (fixedPort !== undefined) return start(fixedPort);
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    try {
+      return await start(await freePort());
+    } catch (err) {
+      lastError = err;
+      if (!(err instanceof Error) || !isClash(err)) throw err;
+    }
+  }
+  throw lastError;
+}
+
+/** What a bot process says when its PORT is taken (main.ts prints the listen error). */
+export const portTaken = (err: Error): boolean => err.message.includes('EADDRINUSE');

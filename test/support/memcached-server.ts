@@ -1,7 +1,8 @@
 /**
  * A real, throwaway `memcached` on a free port (TCP only), for the lock reader's tests.
  */
-import { type LaunchedServer, launchServer, withFreshPortOnClash } from './server-process.js';
+import { withFreshPortOnClash } from './free-port.js';
+import { type LaunchedServer, launchServer } from './server-process.js';
 
 /** Note: stop() takes up to ~1 s, since memcached notices signals on its once-a-second clock tick. */
 export interface MemcachedServer extends LaunchedServer {

@@ -5,7 +5,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type LaunchedServer, launchServer, withFreshPortOnClash } from './server-process.js';
+import { withFreshPortOnClash } from './free-port.js';
+import { type LaunchedServer, launchServer } from './server-process.js';
 
 export interface RedisServer extends LaunchedServer {
   /** `redis://127.0.0.1:<port>` */

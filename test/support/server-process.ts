@@ -5,25 +5,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
-import { freePort } from './free-port.js';
-
-/**
- * freePort() only says the port was free a moment ago; another test worker may bind it first. When
- * the caller did not ask for a specific port, try a couple of fresh ones before giving up.
- */
-export async function withFreshPortOnClash<T>(fixedPort: number | undefined, start: (port: number) => Promise<T>): Promise<T> {
-  if (fixedPort !== undefined) return start(fixedPort);
-  let lastError: unknown;
-  for (let attempt = 0; attempt < 3; attempt += 1) {
-    try {
-      return await start(await freePort());
-    } catch (err) {
-      lastError = err;
-      if (err instanceof Error && err.message.includes(' not found: ')) throw err;
-    }
-  }
-  throw lastError;
-}
 
 export interface LaunchSpec {
   name: string;

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../../support/free-port.js';
+import { portTaken, withFreshPortOnClash } from '../../support/free-port.js';
 
 export interface ChildBotOptions {
   /** Raw config object; written as JSON, which YAML reads as is. */
@@ -45,18 +45,8 @@ export function tsxEntry(): { command: string; args: string[] } {
 }
 
 export async function startChildBot(o: ChildBotOptions): Promise<ChildBot> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startOnPort(o, await freePort());
-    } catch (err) {
-      // Another test worker bound the port between freePort() and the bot's listen: take another.
-      if (attempt < 3 && err instanceof PortTaken) continue;
-      throw err;
-    }
-  }
+  return withFreshPortOnClash(undefined, (port) => startOnPort(o, port), portTaken);
 }
-
-class PortTaken extends Error {}
 
 async function startOnPort(o: ChildBotOptions, port: number): Promise<ChildBot> {
   const dir = mkdtempSync(join(tmpdir(), 'strangler-child-'));
@@ -98,7 +88,7 @@ async function startOnPort(o: ChildBotOptions, port: number): Promise<ChildBot> 
   const baseUrl = `http://127.0.0.1:${port}`;
   const deadline = started + (o.readyTimeoutMs ?? 20_000);
   for (;;) {
-    if (gone) throw new (stderr.includes('EADDRINUSE') ? PortTaken : Error)(`bot process exited during start-up:\n${stderr}`);
+    if (gone) throw new Error(`bot process exited during start-up:\n${stderr}`);
     try {
       const res = await fetch(`${baseUrl}/readyz`);
       if (res.status === 200) break;
