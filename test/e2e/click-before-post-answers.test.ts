@@ -7,7 +7,7 @@
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RequestStore } from '../../src/store/request-store.js';
-import { phases } from '../faults/support/faults.js';
+import { phases } from '../support/approval-phases.js';
 import { ALICE, APPROVALS, BOB, BotHarness, CAROL } from '../support/bot-harness.js';
 import type { StoredMessage } from '../support/slack-stand-in.js';
 

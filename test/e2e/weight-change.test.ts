@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { phases } from '../faults/support/faults.js';
+import { phases } from '../support/approval-phases.js';
 import { renderedText } from '../support/slack-stand-in.js';
 import { ALICE, APPROVALS, BOB, BotHarness, buttonLabels, CAROL } from '../support/bot-harness.js';
 

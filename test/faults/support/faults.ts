@@ -1,51 +1,16 @@
 /**
- * Shared pieces of the fault suite: reading a request's life off its approval message, telling a
- * clear answer from an internal error leaking into Slack, and (re-exported) extra services.
+ * Shared pieces of the fault suite: telling a clear answer from an internal error leaking into
+ * Slack, and (re-exported) extra services and reading a request's life off its approval message.
  */
 import { expect } from 'vitest';
 import type { BotHarness } from '../../support/bot-harness.js';
 import { renderedText, type StoredMessage } from '../../support/slack-stand-in.js';
 
 export { batchesFor, configWith, type ExtraService, openRequest, seedServices, weightsOf } from './services.js';
+export { expectForwardOnly, phases } from '../../support/approval-phases.js';
 
 /** What the bot says whenever its Redis is out of reach (src/slack/command-router.ts asUserError). */
 export const REDIS_DOWN = 'The bot cannot reach its Redis store right now';
-
-// ---- a request's life as its approval message shows it -------------------------------------
-
-export type Phase = 'requested' | 'applying' | 'applied' | 'failed' | 'stale' | 'rejected' | 'expired' | 'cancelled';
-
-const RANK: Record<Phase, number> = { requested: 0, applying: 1, applied: 2, failed: 2, stale: 2, rejected: 1, expired: 1, cancelled: 1 };
-
-/** The phase each version of the message shows, from its notification text (render-request.ts). */
-export function phases(m: StoredMessage): Phase[] {
-  return m.versions.map((v) => phaseOf(v.text));
-}
-
-export function phaseOf(text: string): Phase {
-  if (/ waits for approval: /.test(text)) return 'requested';
-  if (/ approved by .*, applying/.test(text)) return 'applying';
-  if (/ applied: /.test(text)) return 'applied';
-  if (/ failed: /.test(text)) return 'failed';
-  if (/ is stale;/.test(text)) return 'stale';
-  if (/ rejected by /.test(text)) return 'rejected';
-  if (/ expired;/.test(text)) return 'expired';
-  if (/ withdrawn;/.test(text)) return 'cancelled';
-  throw new Error(`unrecognised approval message text: ${text}`);
-}
-
-/**
- * A message may repeat a phase (a resumed job re-renders "applying"), but never go back: an
- * "applying" that lands after "applied" would tell the channel the change is still under way.
- */
-export function expectForwardOnly(m: StoredMessage, last: Phase): void {
-  const seen = phases(m);
-  for (let i = 1; i < seen.length; i++) {
-    if (RANK[seen[i]!] < RANK[seen[i - 1]!]) throw new Error(`message ${m.ts} went back from ${seen[i - 1]} to ${seen[i]}: ${seen.join(' → ')}`);
-  }
-  expect(seen[0]).toBe('requested');
-  expect(seen.at(-1)).toBe(last);
-}
 
 // ---- answers people see ----------------------------------------------------------------------
 
