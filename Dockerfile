@@ -2,16 +2,17 @@
 # Run:   docker run -p 3000:3000 -e SLACK_BOT_TOKEN=… -e SLACK_SIGNING_SECRET=… -e REDIS_URL=… \
 #          -v $PWD/strangler.yml:/app/strangler.yml:ro strangler [web|worker]
 
-# ---- build: compile TypeScript to dist/ with the dev dependencies (typescript).
+# ---- build: bundle src/ into dist/ with the dev dependencies (esbuild; scripts/build.mjs says why).
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json ./
+COPY scripts/build.mjs ./scripts/
 COPY src ./src
 RUN npm run build
 
-# ---- runtime: production dependencies and dist/ only.
+# ---- runtime: dist/ only. The bundle carries its dependencies, so there is no node_modules.
 FROM node:20-bookworm-slim
 # tini as PID 1 forwards SIGTERM/SIGINT to node (which finishes work in flight, then exits) and
 # reaps zombie processes. Node as PID 1 would ignore every signal it has no handler for and reap
@@ -21,8 +22,8 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production
 WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --omit=dev && npm cache clean --force
+# package.json says `"type": "module"`, which is how Node knows dist/*.js are ES modules.
+COPY package.json ./
 COPY --from=build /app/dist ./dist
 # The image's files stay owned by root and read-only to the app (the Deployment also mounts the
 # root filesystem read-only). Numeric uid:gid of the image's `node` user, so Kubernetes can check

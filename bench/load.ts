@@ -12,7 +12,7 @@
  * "answered" can both be checked.
  */
 import { createHmac } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { Agent, createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -32,6 +32,16 @@ export interface LoadSpec {
   readonly warmupS?: number;
   /** Wait this long after the run for response_url posts still under way. */
   readonly drainMs?: number;
+  /**
+   * Bursts instead of a closed loop: `connections` commands sent at the same instant, `bursts`
+   * times; the next burst leaves once every answer of this one has come back through
+   * response_url (or `drainMs` passed), then `gapMs` later. This is the shape of an incident, when
+   * everyone types `status` at once, and the ack of each command in it is what is measured.
+   */
+  readonly bursts?: number;
+  readonly gapMs?: number;
+  /** Answers expected per command (1 for `status`, 0 when the answer is in the ack). */
+  readonly answersPerCommand?: number;
 }
 
 export interface LoadResult {
@@ -62,6 +72,7 @@ export function percentile(sorted: readonly number[], q: number): number {
 class ResponseSink {
   /** Posts to the measured run's URLs. */
   answered = 0;
+  warmupAnswered = 0;
   private server!: Server;
   url = '';
 
@@ -70,6 +81,7 @@ class ResponseSink {
       req.resume();
       req.on('end', () => {
         if (req.url?.startsWith('/response/run/')) this.answered += 1;
+        else if (req.url?.startsWith('/response/warmup/')) this.warmupAnswered += 1;
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end('{"ok":true}');
       });
@@ -116,10 +128,75 @@ function fire(spec: LoadSpec, bodies: readonly string[], opts: { durationS?: num
   });
 }
 
+function post(agent: Agent, url: URL, secret: string, body: string): Promise<number> {
+  const ts = String(Math.floor(Date.now() / 1000));
+  const sig = `v0=${createHmac('sha256', secret).update(`v0:${ts}:${body}`).digest('hex')}`;
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { agent, host: url.hostname, port: url.port, method: 'POST', path: '/slack/events', headers: { 'content-type': FORM_CONTENT_TYPE, 'x-slack-signature': sig, 'x-slack-request-timestamp': ts, 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode === 200 ? resolve(performance.now() - t0) : reject(new Error(`HTTP ${res.statusCode}`))));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function runBursts(spec: LoadSpec, sink: ResponseSink): Promise<LoadResult> {
+  const url = new URL(spec.url);
+  const agent = new Agent({ keepAlive: true, maxSockets: spec.connections });
+  const bodies = (phase: 'warmup' | 'run', burst: number) =>
+    Array.from({ length: spec.connections }, (_, i) =>
+      new URLSearchParams(
+        slashCommandFields({ text: spec.texts[i % spec.texts.length]!, userId: `U0BENCH${i}`, channelId: 'C0BENCH', responseUrl: `${sink.url}/${phase}/${burst}/${i}`, triggerId: `bench.${burst}.${i}` }),
+      ).toString(),
+    );
+  const perCommand = spec.answersPerCommand ?? 0;
+  const times: number[] = [];
+  let errors = 0;
+  let started = 0;
+  const oneBurst = async (phase: 'warmup' | 'run', b: number) => {
+    const expected = (phase === 'run' ? sink.answered : sink.warmupAnswered) + spec.connections * perCommand;
+    const results = await Promise.allSettled(bodies(phase, b).map((body) => post(agent, url, spec.signingSecret, body)));
+    for (const r of results) {
+      if (r.status === 'fulfilled') {
+        if (phase === 'run') times.push(r.value);
+      } else errors += 1;
+    }
+    const until = Date.now() + (spec.drainMs ?? 10_000);
+    while ((phase === 'run' ? sink.answered : sink.warmupAnswered) < expected && Date.now() < until) await new Promise((res) => setTimeout(res, 2));
+    await new Promise((res) => setTimeout(res, spec.gapMs ?? 20));
+  };
+  for (let b = 0; b < 5; b++) await oneBurst('warmup', b);
+  started = performance.now();
+  const bursts = spec.bursts ?? 100;
+  for (let b = 0; b < bursts; b++) await oneBurst('run', b);
+  const durationS = (performance.now() - started) / 1000;
+  agent.destroy();
+  times.sort((a, b) => a - b);
+  return {
+    requests: bursts * spec.connections,
+    ok2xx: times.length,
+    non2xx: 0,
+    errors,
+    timeouts: 0,
+    durationS,
+    reqPerS: (bursts * spec.connections) / durationS,
+    p50: percentile(times, 0.5),
+    p99: percentile(times, 0.99),
+    max: times.at(-1) ?? Number.NaN,
+    answered: sink.answered,
+  };
+}
+
 export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const sink = new ResponseSink();
   await sink.start();
   try {
+    if (spec.bursts !== undefined) return await runBursts(spec, sink);
     // Warm-up and measured run answer to different URLs, so late warm-up answers are not counted.
     const bodiesFor = (phase: 'warmup' | 'run') =>
       spec.texts.map((text, i) =>

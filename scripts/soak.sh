@@ -14,8 +14,8 @@ fi
 source scripts/test-setup.sh
 
 # The process tests run the built bot.
-step "Build (tsc -p tsconfig.build.json)"
-npx --no-install tsc -p tsconfig.build.json
+step "Build (esbuild bundle, scripts/build.mjs)"
+node scripts/build.mjs
 
 mkdir -p .tmp/soak
 rm -f .tmp/soak/run-*.log

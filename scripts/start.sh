@@ -9,6 +9,6 @@ if [[ ! -d node_modules || ! -e node_modules/.package-lock.json || package-lock.
   echo "==> Installing dependencies (npm ci)" >&2
   npm ci --no-audit --no-fund >&2
 fi
-echo "==> Building (tsc)" >&2
-npx --no-install tsc -p tsconfig.build.json
+echo "==> Building (esbuild bundle)" >&2
+node scripts/build.mjs >&2
 exec node dist/main.js "$@"

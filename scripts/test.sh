@@ -11,8 +11,8 @@ step "Typecheck (tsc --noEmit)"
 npx --no-install tsc -p tsconfig.json --noEmit
 
 # The process tests run the built bot (`node dist/main.js`) exactly as `npm start` does.
-step "Build (tsc -p tsconfig.build.json)"
-npx --no-install tsc -p tsconfig.build.json
+step "Build (esbuild bundle, scripts/build.mjs)"
+node scripts/build.mjs
 
 step "Tests (vitest run${*:+ $*})"
 mkdir -p .tmp

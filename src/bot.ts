@@ -8,11 +8,8 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { WebClient } from '@slack/web-api';
 import { INTERACTIVE_RETRIES } from './slack/retry-policy.js';
 import type { Redis } from 'ioredis';
-import { KubernetesCronPlacement } from './adapters/kubernetes-cron-placement.js';
-import { loadKubeConfig } from './adapters/kubernetes-client.js';
-import { versionSource } from './adapters/version-sources.js';
+import { type DeploymentRef, usesDeploymentSources, versionSource } from './adapters/version-sources.js';
 import { MemcacheLockReader } from './adapters/memcache-lock-reader.js';
-import { createRoute53Client, Route53WeightedPair } from './adapters/route53-weighted-pair.js';
 import type { Config } from './config/schema.js';
 import type { Tuning } from './config/tuning.js';
 import { type ChangeRequest, targetName } from './core/change-request.js';
@@ -37,6 +34,7 @@ import { GroupResolver } from './slack/group-members.js';
 import { Notifier } from './slack/notifier.js';
 import { pairTarget, RequestDesk } from './slack/request-desk.js';
 import { createSlackApp } from './slack/slack-app.js';
+import { FollowUps } from './slack/follow-ups.js';
 import { slackLogger } from './slack/slack-logger.js';
 import { RequestStore } from './store/request-store.js';
 import { ZoneLock } from './store/zone-lock.js';
@@ -65,29 +63,63 @@ interface CronParts {
   readonly locks: LockReader & { close(): void };
 }
 
-/** One KubeConfig for the process, loaded on first use only (a bot without cron or Deployment sources needs none). */
-function lazyKube(): () => KubeConfig {
+type KubernetesAdapters = typeof import('./adapters/kubernetes-adapters.js');
+
+/**
+ * The Kubernetes client, imported only when cron jobs or Deployment version sources need it
+ * (it is most of the bot's memory and start-up time otherwise), with one KubeConfig per process.
+ */
+async function kubernetes(config: Config): Promise<{ adapters: KubernetesAdapters; kube: () => KubeConfig } | undefined> {
+  const versionConfigs = Object.values(config.services).flatMap((s) => (s.version ? [s.version.kubernetes, s.version.ec2] : []));
+  if (!cronConfigured(config) && !usesDeploymentSources(versionConfigs)) return undefined;
+  const adapters = await import('./adapters/kubernetes-adapters.js');
   let kc: KubeConfig | undefined;
-  return () => (kc ??= loadKubeConfig());
+  return { adapters, kube: () => (kc ??= adapters.loadKubeConfig()) };
 }
 
-function versionSources(config: Config, kube: () => KubeConfig): ServiceVersionSources[] {
+function cronConfigured(config: Config): boolean {
+  return Object.keys(config.cronjobs).length > 0 && config.memcache !== undefined;
+}
+
+function versionSources(config: Config, k8s: Awaited<ReturnType<typeof kubernetes>>): ServiceVersionSources[] {
+  const deployment = (ref: DeploymentRef) => {
+    // kubernetes() loads the client whenever a Deployment source is configured.
+    if (!k8s) throw new Error('a Deployment version source needs the Kubernetes client, which was not loaded');
+    const { namespace, name, container } = ref;
+    return new k8s.adapters.DeploymentVersionSource(k8s.kube(), { namespace, name, ...(container ? { container } : {}) });
+  };
   return Object.entries(config.services).flatMap(([service, s]) =>
-    s.version ? [{ service, kubernetes: versionSource(s.version.kubernetes, kube), ec2: versionSource(s.version.ec2, kube), pair: s.route53 }] : [],
+    s.version ? [{ service, kubernetes: versionSource(s.version.kubernetes, deployment), ec2: versionSource(s.version.ec2, deployment), pair: s.route53 }] : [],
   );
 }
 
-/** Kubernetes and memcache are only needed, and only connected, once cron jobs are configured. */
-function route53Pairs(tuning: Tuning, metrics: Metrics): WeightedPair {
-  const client = createRoute53Client({ maxAttempts: tuning.route53MaxAttempts });
-  countRoute53Calls(client, metrics);
-  return new Route53WeightedPair(client, { pollIntervalMs: tuning.route53PollMs, syncTimeoutMs: tuning.route53SyncTimeoutMs });
+/**
+ * The real Route 53, with the AWS SDK imported off the start-up path: it is among the largest
+ * things the bot loads (a sixth of start-up), and nothing needs it before the first command.
+ * `preload()` starts the import once the bot is up, so that command does not wait for it either.
+ */
+function route53Pairs(tuning: Tuning, metrics: Metrics): WeightedPair & { preload(): void } {
+  let pairs: Promise<WeightedPair> | undefined;
+  const load = () =>
+    (pairs ??= import('./adapters/route53-weighted-pair.js').then(({ createRoute53Client, Route53WeightedPair }) => {
+      const client = createRoute53Client({ maxAttempts: tuning.route53MaxAttempts });
+      countRoute53Calls(client, metrics);
+      return new Route53WeightedPair(client, { pollIntervalMs: tuning.route53PollMs, syncTimeoutMs: tuning.route53SyncTimeoutMs });
+    }));
+  return {
+    preload: () => void load().catch(() => undefined),
+    read: async (t) => (await load()).read(t),
+    readMany: async (ts) => (await load()).readMany(ts),
+    swap: async (t, e, w) => (await load()).swap(t, e, w),
+    waitInSync: async (id, o) => (await load()).waitInSync(id, o),
+  };
 }
 
-function cronParts(config: Config, kube: () => KubeConfig, metrics: Metrics): CronParts | undefined {
-  if (Object.keys(config.cronjobs).length === 0 || !config.memcache) return undefined;
+/** Kubernetes and memcache are only needed, and only connected, once cron jobs are configured. */
+function cronParts(config: Config, k8s: Awaited<ReturnType<typeof kubernetes>>, metrics: Metrics): CronParts | undefined {
+  if (!cronConfigured(config) || !k8s || !config.memcache) return undefined;
   return {
-    cron: countPortCalls(new KubernetesCronPlacement(kube()), 'kubernetes', metrics),
+    cron: countPortCalls(new k8s.adapters.KubernetesCronPlacement(k8s.kube()), 'kubernetes', metrics),
     locks: new MemcacheLockReader({ servers: config.memcache.servers.join(',') }),
   };
 }
@@ -99,12 +131,12 @@ export interface RunningBot {
   stop(opts?: { force?: boolean }): Promise<void>;
 }
 
-/** Whether the bot token works; cached so a probe every few seconds costs one call a minute. */
+/** Whether the bot token works; cached (the answer in flight too) so a probe every few seconds costs one call a minute. */
 function slackAuthCheck(client: WebClient): () => Promise<string | undefined> {
-  let cache: { at: number; problem: string | undefined } | undefined;
-  return async () => {
+  let cache: { at: number; problem: Promise<string | undefined> } | undefined;
+  return () => {
     if (cache && Date.now() - cache.at < 60_000) return cache.problem;
-    const problem = await client.auth.test().then(
+    const problem = client.auth.test().then(
       () => undefined,
       (err: unknown) => `Slack rejected the bot token (${slackErrorCode(err)})`,
     );
@@ -155,12 +187,16 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
     timeout: 3000,
   });
   const notifier = new Notifier(client, log, quickClient);
-  const pairs = watchShares(s.pairs ?? route53Pairs(tuning, metrics), config, metrics);
+  // Asked now, while the rest starts, so the first /readyz finds the answer waiting.
+  const slackAuth = slackAuthCheck(client);
+  void slackAuth();
+  const route53 = s.pairs ? undefined : route53Pairs(tuning, metrics);
+  const pairs = watchShares(s.pairs ?? route53!, config, metrics);
 
-  const kube = lazyKube();
-  const cronp = cronParts(config, kube, metrics);
+  const k8s = await kubernetes(config);
+  const cronp = cronParts(config, k8s, metrics);
   const driftStore = new DriftStore(redis);
-  const sources = versionSources(config, kube);
+  const sources = versionSources(config, k8s);
   const drift =
     sources.length > 0
       ? new DriftChecker({
@@ -232,7 +268,7 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
   }
 
   let port = 0;
-  const routes = healthRoutes({ redis, metrics, slackAuth: slackAuthCheck(client) });
+  const routes = healthRoutes({ redis, metrics, slackAuth });
   if (!s.roles.includes('web')) {
     const server = await serveRoutes(routes, s.port);
     port = server.port;
@@ -265,6 +301,7 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
       };
     }
     const router = new CommandRouter({ config, store, pairs, desk, notifier, log, extensions });
+    const followUps = new FollowUps({ concurrency: tuning.followUpConcurrency, maxPending: tuning.maxPendingCommands });
     const app = createSlackApp({
       botToken: s.slack.botToken,
       signingSecret: s.slack.signingSecret,
@@ -277,17 +314,24 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
       notifier,
       approvalChannel: config.slack.approvalChannel,
       log,
+      followUps,
+      onBusy: () => metrics.commandsTurnedAway.inc(),
     });
     const server = (await app.start(s.port)) as unknown;
     const address = (server as Server | undefined)?.address?.();
     port = typeof address === 'object' && address ? address.port : s.port;
-    // Stop taking Slack requests first, so nothing new arrives while work drains.
-    closers.unshift(async () => app.stop());
+    // Stop taking Slack requests first, so nothing new arrives while work drains; then answer
+    // the commands already acked (their people are waiting on response_url).
+    closers.unshift(async (force) => {
+      await app.stop();
+      if (!force) await followUps.drain();
+    });
   }
 
   // Last: an apply in flight may still read locks while the worker drains.
   if (cronp) closers.push(async () => cronp.locks.close());
   log.info({ roles: s.roles, port }, 'strangler started');
+  route53?.preload();
   return {
     port,
     async stop(opts = {}) {

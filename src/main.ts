@@ -62,8 +62,18 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
+/** A port the HTTP server could not take, said as what to do about it. */
+function listenProblem(err: unknown): string | undefined {
+  const e = err as { code?: unknown; port?: unknown; syscall?: unknown };
+  if (e?.syscall !== 'listen') return undefined;
+  if (e.code === 'EADDRINUSE') return `port ${String(e.port)} is already in use by another process (EADDRINUSE): stop that process or set PORT to a free port`;
+  if (e.code === 'EACCES') return `port ${String(e.port)} needs privileges this user lacks (EACCES): set PORT to 1024 or above`;
+  return undefined;
+}
+
 main(process.argv, process.env).catch((err: unknown) => {
-  const message = err instanceof StranglerError || err instanceof StartupProblem ? err.message : `unexpected error: ${(err as Error)?.message ?? err}`;
+  const message =
+    err instanceof StranglerError || err instanceof StartupProblem ? err.message : (listenProblem(err) ?? `unexpected error: ${(err as Error)?.message ?? err}`);
   process.stderr.write(`strangler cannot start: ${message}\n`);
   process.exit(1);
 });

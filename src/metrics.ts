@@ -43,6 +43,12 @@ export class Metrics {
 
   readonly queueDepth: Gauge;
 
+  readonly commandsTurnedAway = new Counter({
+    name: 'strangler_commands_busy_total',
+    help: 'Commands answered "busy, try again" in the ack because too many answers were still waiting to be worked out',
+    registers: [this.registry],
+  });
+
   readonly drift = new Gauge({
     name: 'strangler_drift_state',
     help: 'Version state per service: 0 in sync, 1 drifting, 2 unknown (unreadable source)',

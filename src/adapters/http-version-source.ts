@@ -1,6 +1,6 @@
 import { Unreachable } from '../core/errors.js';
 import type { VersionReading, VersionSource } from '../core/ports.js';
-import { connectionProblem } from './kubernetes-client.js';
+import { connectionProblem } from './connection-problem.js';
 
 export interface HttpVersionSourceOptions {
   /** e.g. http://10.0.3.12:8080/version */

@@ -70,6 +70,8 @@ export class Route53WeightedPair implements WeightedPair {
   private readonly syncTimeoutMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly now: () => number;
+  /** Zone listings in flight, by bare zone id: readMany callers share one (single-flight). */
+  private readonly listings = new Map<string, Promise<Map<string, ResourceRecordSet[]>>>();
 
   constructor(
     private readonly client: Route53Client,
@@ -115,7 +117,7 @@ export class Route53WeightedPair implements WeightedPair {
     for (const [zone, indexes] of byZone) {
       let bySet: Map<string, ResourceRecordSet[]>;
       try {
-        bySet = await this.listZone(zone);
+        bySet = await this.sharedListing(zone);
       } catch (err) {
         const error = translateRoute53Error(err, { action: 'ListResourceRecordSets', zoneId: zone });
         for (const i of indexes) results[i] = error;
@@ -195,6 +197,20 @@ export class Route53WeightedPair implements WeightedPair {
         ...(start?.identifier ? { StartRecordIdentifier: start.identifier } : {}),
       }),
     );
+  }
+
+  /**
+   * Joins the listing of `zone` already in flight, or starts one. Ten people typing `status` at
+   * once then cost one listing rather than ten against the account's 5 requests a second, and
+   * each still sees records read after they asked. Nothing is kept once the listing settles.
+   */
+  private sharedListing(zone: string): Promise<Map<string, ResourceRecordSet[]>> {
+    let listing = this.listings.get(zone);
+    if (!listing) {
+      listing = this.listZone(zone).finally(() => this.listings.delete(zone));
+      this.listings.set(zone, listing);
+    }
+    return listing;
   }
 
   /** The whole zone, grouped by name and type: one listing serves every service in the zone. */

@@ -30,7 +30,11 @@ export const serviceSchema = z
   .object({
     route53: z
       .object({
-        hostedZoneId: z.string().regex(/^(\/hostedzone\/)?Z[A-Z0-9]+$/, 'must be a hosted zone id like Z0123456789ABC'),
+        // Route 53's ids start with Z, but AWS does not promise it and AWS-compatible endpoints
+        // do not (LocalStack and moto issue ids like 6AR1QNWR968XT37ISJNAF0).
+        hostedZoneId: z
+          .string()
+          .regex(/^(\/hostedzone\/)?[A-Z0-9]{1,32}$/, 'must be a hosted zone id such as Z0123456789ABC (upper-case letters and digits)'),
         recordName: dnsName,
         recordType: z.enum(['A', 'AAAA', 'CNAME']).default('A'),
         kubernetesSetIdentifier: z.string().min(1),

@@ -31,6 +31,10 @@ export interface Tuning {
   readonly witnessDelayMs: number;
   /** On SIGTERM, how long work in flight may take before the process exits anyway. */
   readonly shutdownMs: number;
+  /** Command answers worked out at once after their acks (src/slack/follow-ups.ts says why few). */
+  readonly followUpConcurrency: number;
+  /** Commands waiting for an answer beyond which new ones are answered "busy" in the ack. */
+  readonly maxPendingCommands: number;
 }
 
 export function readTuning(env: NodeJS.ProcessEnv = process.env): Tuning {
@@ -44,5 +48,7 @@ export function readTuning(env: NodeJS.ProcessEnv = process.env): Tuning {
     sweepEveryMs: num(env, 'STRANGLER_SWEEP_EVERY_MS', 60_000),
     witnessDelayMs: num(env, 'STRANGLER_WITNESS_DELAY_MS', 60_000),
     shutdownMs: num(env, 'STRANGLER_SHUTDOWN_MS', 25_000),
+    followUpConcurrency: Math.max(1, num(env, 'STRANGLER_FOLLOW_UP_CONCURRENCY', 4)),
+    maxPendingCommands: num(env, 'STRANGLER_MAX_PENDING_COMMANDS', 2000),
   };
 }

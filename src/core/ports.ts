@@ -35,10 +35,14 @@ export interface PairSnapshot {
 }
 
 export interface WeightedPair {
-  /** Reads the pair; InvalidRecords if either record is missing or not weighted. */
+  /**
+   * Reads the pair afresh (never a read shared with another caller): what a compare-and-swap
+   * starts from. InvalidRecords if either record is missing or not weighted.
+   */
   read(target: WeightedPairTarget): Promise<PairSnapshot>;
   /**
-   * Reads many pairs with one paginated listing per hosted zone (not one call per service).
+   * Reads many pairs with one paginated listing per hosted zone (not one call per service). For
+   * display: concurrent callers share a zone's listing while it is in flight, never after.
    * Each key of the result is the index of the target in `targets`; a failed read is an Error.
    */
   readMany(targets: readonly WeightedPairTarget[]): Promise<Array<PairSnapshot | Error>>;

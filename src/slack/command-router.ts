@@ -50,6 +50,9 @@ export function asUserError(err: unknown): unknown {
 }
 
 export class CommandRouter {
+  /** `status` answers being worked out, by target ('' for all): people asking meanwhile share them. */
+  private readonly statusInFlight = new Map<string, Promise<SlackMessage>>();
+
   constructor(private readonly deps: RouterDeps) {}
 
   get serviceNames(): string[] {
@@ -104,7 +107,21 @@ export class CommandRouter {
     return fn ? fn() : plain(missing);
   }
 
-  async status(target?: string): Promise<SlackMessage> {
+  /**
+   * Several people asking for the same status at once get one answer, read after each of them
+   * asked (it is shared only while in flight), at the cost of one read of Route 53 and Redis.
+   */
+  status(target?: string): Promise<SlackMessage> {
+    const key = target ?? '';
+    let answer = this.statusInFlight.get(key);
+    if (!answer) {
+      answer = this.readStatus(target).finally(() => this.statusInFlight.delete(key));
+      this.statusInFlight.set(key, answer);
+    }
+    return answer;
+  }
+
+  private async readStatus(target?: string): Promise<SlackMessage> {
     const { config, pairs, store, extensions } = this.deps;
     const isCron = target !== undefined && !this.serviceNames.includes(target);
     const names = isCron ? [] : target ? [target] : this.serviceNames;

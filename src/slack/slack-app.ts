@@ -16,6 +16,7 @@ import { renderError } from './render-error.js';
 import { renderRequestAck } from './render-request.js';
 import { parseButtonValue } from './button-value.js';
 import type { Click, RequestDesk } from './request-desk.js';
+import type { FollowUps } from './follow-ups.js';
 
 export interface SlackAppOptions {
   readonly botToken: string;
@@ -29,10 +30,18 @@ export interface SlackAppOptions {
   readonly notifier: Notifier;
   readonly approvalChannel?: string | undefined;
   readonly log: Logger;
+  /** Where command answers are worked out after the ack, a few at a time. */
+  readonly followUps: FollowUps;
+  /** Called when a command is turned away as busy (for the metric). */
+  readonly onBusy?: () => void;
 }
 
 function ephemeral(m: SlackMessage): RespondArguments {
   return { response_type: 'ephemeral', replace_original: false, text: m.text, blocks: [...m.blocks] };
+}
+
+function renderBusy(pending: number): SlackMessage {
+  return plain(`strangler is still working out ${pending} answers from a burst of commands, so it did not take this one; nothing was read or changed. Try again in a minute.`);
 }
 
 export function createSlackApp(o: SlackAppOptions): App {
@@ -51,7 +60,7 @@ export function createSlackApp(o: SlackAppOptions): App {
     },
   });
 
-  const { router, desk, notifier, log } = o;
+  const { router, desk, notifier, log, followUps } = o;
 
   app.command('/strangle', async ({ command, ack, respond }) => {
     const origin = { user: command.user_id, channel: command.channel_id };
@@ -68,12 +77,25 @@ export function createSlackApp(o: SlackAppOptions): App {
       await ack(ephemeral(await router.answer(cmd, origin)));
       return;
     }
+    if (!followUps.hasRoom) {
+      o.onBusy?.();
+      await ack(ephemeral(renderBusy(followUps.pending)));
+      return;
+    }
     await ack();
     log.info({ actor: origin.user, command: cmd.kind }, 'command');
-    const answer = await router.answer(cmd, origin);
-    await respond(ephemeral(answer)).catch((err: Error) => log.warn({ err: err.message }, 'could not answer the command'));
+    // A status read starts at once so that everyone asking joins the one in flight (the router
+    // shares it); only posting the answer waits for a slot. Everything else waits as a whole.
+    const parsed = cmd;
+    const shared = cmd.kind === 'status' ? router.answer(cmd, origin) : undefined;
+    followUps.run(async () => {
+      const answer = await (shared ?? router.answer(parsed, origin));
+      await respond(ephemeral(answer)).catch((err: Error) => log.warn({ err: err.message }, 'could not answer the command'));
+    });
   });
 
+  // Clicks are not queued behind commands: they come at a human pace, and an approval is never
+  // dropped or kept waiting behind a burst of `status`.
   const onButton = (actionId: string, handle: (click: Click, channel: string) => Promise<SlackMessage | void>) => {
     app.action<BlockButtonAction>({ action_id: actionId }, async ({ ack, body, action }) => {
       await ack();

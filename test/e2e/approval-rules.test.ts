@@ -80,10 +80,12 @@ describe('approval rules, blast radius and bad input', () => {
     const clicks = await Promise.all([BOB, CAROL, BOB, CAROL, BOB].map((u) => h.click(u, m, 'approve')));
     expect(clicks.every((c) => c.status === 200)).toBe(true);
     await h.waitForApproval(id, 'Applied and verified');
-    await new Promise((r) => setTimeout(r, 300));
+    // Each losing click is refused, as the last thing its handler does: once all four refusals are
+    // in, every click has been handled.
+    const refusalsOf = () => h.slack.ephemerals().filter((e) => e.text.includes(`Request #${id} is already`));
+    await h.slack.waitFor(() => refusalsOf().length >= 4, 10_000, 'four clicks to be refused');
     expect(h.r53.appliedBatches.length - before).toBe(1);
-    const refusals = h.slack.ephemerals().filter((e) => e.text.includes(`Request #${id} is already`));
-    expect(refusals).toHaveLength(4);
+    expect(refusalsOf()).toHaveLength(4);
   });
 
   it('a request whose records changed meanwhile is stale: nothing applied, current split shown', async () => {
@@ -168,9 +170,13 @@ describe('approval rules, blast radius and bad input', () => {
       { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 },
     );
     expect(replayed.status).toBe(401);
-    await new Promise((r) => setTimeout(r, 200));
-    expect(h.slack.callsTo('chat.postMessage').length).toBe(posted);
+    // The same command, genuinely signed and sent after them, is the marker: once it has opened its
+    // request, the bot has handled what came before it, and only that one message was posted.
+    const genuine = await request(ALICE, 'api 20');
+    expect(h.slack.callsTo('chat.postMessage').length).toBe(posted + 1);
     expect(h.slack.responses('replay')).toHaveLength(0);
+    expect(h.slack.responses(forged.responseId)).toHaveLength(0);
+    await h.ask(ALICE, `cancel ${genuine}`);
   });
 
   it('Route 53 Throttling and PriorRequestNotComplete are retried and the change lands once', async () => {

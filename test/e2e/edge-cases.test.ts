@@ -139,7 +139,10 @@ describe('edge cases around buttons and partial failures', () => {
     h = await BotHarness.start({ roles: ['web'], config: { ...base, slack: { ...base.slack, approvalTimeoutMinutes: 0.01 } } });
     await h.ask(ALICE, 'api 30');
     const m = structuredClone(await h.waitForApproval(1, 'waits for approval'));
-    await new Promise((r) => setTimeout(r, 900));
+    const admin = new Redis(h.redis.url);
+    const { expiresAt } = JSON.parse((await admin.get('strangler:request:1'))!) as { expiresAt: number };
+    admin.disconnect();
+    await h.slack.waitFor(() => Date.now() > expiresAt, 5000, 'request #1 to be past its expiry');
     await h.click(BOB, m, 'approve');
     const refusal = await h.slack.waitFor(() => h!.slack.ephemerals(BOB).at(-1), 5000, 'refusal');
     expect(refusal.text).toContain('Request #1 is already expired');

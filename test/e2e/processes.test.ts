@@ -1,4 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { AddressInfo } from 'node:net';
 import { ALICE, baseConfig, BOB, BOT_TOKEN, BotHarness, CAROL, SIGNING_SECRET } from '../support/bot-harness.js';
 import { type BotProcess, startBotProcess, waitHttp, writeConfig } from '../support/bot-process.js';
 import { renderedText } from '../support/slack-stand-in.js';
@@ -50,7 +55,8 @@ describe('the built bot as processes: replicas, crashes, shutdown, health, metri
     const clickB = h.click(CAROL, message, 'approve');
     await Promise.all([clickA, clickB]);
     await h.waitForApproval(id, 'Applied and verified', 15_000);
-    await new Promise((r) => setTimeout(r, 500));
+    // The losing click is refused, as the last thing its handler does: both clicks are handled.
+    await h.slack.waitFor(() => h.slack.ephemerals().find((e) => e.text.includes(`Request #${id} is already`)), 10_000, 'the second approval to be refused');
     expect(h.r53.appliedBatches).toHaveLength(1);
     expect(h.weights('api')).toEqual({ kubernetes: 30, ec2: 70 });
   });
@@ -120,13 +126,15 @@ describe('the built bot as processes: replicas, crashes, shutdown, health, metri
         services: { api: { ...api, version: { kubernetes: { url: http.set('/k8s', 'abc'), field: 'commit' }, ec2: { url: http.set('/ec2', 'abc'), field: 'commit' } } } },
         drift: { intervalSeconds: 5, graceSeconds: 600, remindEveryMinutes: 240 },
       });
+      const startedAt = Date.now();
       const workers = await Promise.all([0, 1].map(() => startBotProcess(h.processEnv(driftConfig), { args: ['worker'] })));
       running.push(...workers);
-      await new Promise((r) => setTimeout(r, 16_000));
       // Each check reads the Kubernetes source once; two checks per tick would double the reads.
-      const reads = http.hits.filter((x) => x.path === '/k8s').map((x) => x.at);
-      expect(reads.length).toBeGreaterThanOrEqual(3);
-      expect(reads.length).toBeLessThanOrEqual(5);
+      const k8sReads = () => http.hits.filter((x) => x.path === '/k8s').map((x) => x.at);
+      // Three ticks take two intervals; the deadline leaves room for a busy machine.
+      const reads = await h.slack.waitFor(() => k8sReads().length >= 3 && k8sReads(), 30_000, 'three drift checks');
+      // No check runs before its tick comes: n checks need at least n - 1 whole intervals.
+      expect(reads.length).toBeLessThanOrEqual(Math.floor((Date.now() - startedAt) / 5000) + 1);
       const gaps = reads.slice(1).map((t, i) => t - reads[i]!);
       expect(Math.min(...gaps)).toBeGreaterThan(4000);
     } finally {
@@ -154,9 +162,9 @@ describe('the built bot as processes: replicas, crashes, shutdown, health, metri
     const { id, message } = await requestAndGetMessage(a, 'api 15');
     await h.click(BOB, message, 'approve');
     await h.waitForApproval(id, 'Applied and verified', 15_000);
-    await new Promise((r) => setTimeout(r, 200));
-    const lines = a.output.map((l) => JSON.parse(l) as Record<string, unknown>);
-    const transitions = lines.filter((l) => l.event === 'request.transition' && l.requestId === id);
+    // The log line of the last transition reaches the pipe on its own schedule: wait for it.
+    const transitionsOf = () => a.output.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.event === 'request.transition' && l.requestId === id);
+    const transitions = await h.slack.waitFor(() => transitionsOf().some((t) => t.status === 'applied') && transitionsOf(), 5000, 'the "applied" transition in the log');
     expect(transitions.map((t) => t.status)).toEqual(['requested', 'approved', 'applying', 'applied']);
     expect(transitions[0]).toMatchObject({ target: 'api', actor: ALICE });
     expect(transitions[1]).toMatchObject({ target: 'api', actor: BOB });
@@ -164,7 +172,7 @@ describe('the built bot as processes: replicas, crashes, shutdown, health, metri
     for (const secret of [BOT_TOKEN, SIGNING_SECRET, 'test-secret-access-key']) expect(all).not.toContain(secret);
   });
 
-  it('refuses to start with a clear message: invalid config, unreachable Redis, unknown role', async () => {
+  it('refuses to start with a clear message: invalid config, unreachable Redis, unknown role, a port in use', async () => {
     const badConfig = writeConfig({ slack: { approvers: ['U0BOB'] }, services: { api: { route53: { recordName: 'api.example.com', kubernetesSetIdentifier: 'a', ec2SetIdentifier: 'b' } } } });
     const bad = await startBotProcess({ ...h.processEnv(badConfig) }, { waitReady: false });
     expect(await bad.exited).toBe(1);
@@ -179,5 +187,86 @@ describe('the built bot as processes: replicas, crashes, shutdown, health, metri
     const role = await startBotProcess(h.processEnv(configPath), { args: ['webworker'], waitReady: false });
     expect(await role.exited).toBe(1);
     expect(role.output.join('\n')).toContain('unknown role "webworker": use web, worker or all');
+
+    const squatter = createServer();
+    await new Promise<void>((r) => squatter.listen(0, '127.0.0.1', r));
+    const taken = (squatter.address() as AddressInfo).port;
+    try {
+      const clash = await startBotProcess({ ...h.processEnv(configPath), PORT: String(taken) }, { waitReady: false });
+      expect(await clash.exited).toBe(1);
+      expect(clash.output.join('\n')).toContain(`strangler cannot start: port ${taken} is already in use by another process (EADDRINUSE): stop that process or set PORT to a free port`);
+      expect(clash.output.join('\n')).not.toMatch(/\n\s+at /);
+    } finally {
+      squatter.close();
+    }
+  });
+});
+
+describe('the Kubernetes client is loaded only when something needs it', () => {
+  let h: BotHarness;
+  const running: BotProcess[] = [];
+  beforeAll(async () => {
+    h = await BotHarness.start({ noBot: true, kubernetes: true });
+    h.kube!.putCronJob({ namespace: 'jobs', name: 'nightly', schedule: '0 3 * * *', suspend: true });
+  });
+  afterAll(async () => {
+    for (const b of running.splice(0)) {
+      b.signal('SIGKILL');
+      await b.exited;
+    }
+    await h?.close();
+  });
+
+  /** Starts the built bot with `config`, recording every module it resolves; returns their URLs. */
+  async function loadedBy(config: Record<string, unknown>): Promise<{ bot: BotProcess; modules: () => string[] }> {
+    const record = join(mkdtempSync(join(tmpdir(), 'strangler-imports-')), 'modules.txt');
+    const bot = await startBotProcess(
+      { ...h.processEnv(writeConfig(config)), KUBECONFIG: process.env.KUBECONFIG!, MEMCACHE_SERVERS: h.memcached!.servers, STRANGLER_RECORD_IMPORTS: record },
+      { nodeArgs: ['--import', resolve('test/support/record-imports.mjs')] },
+    );
+    running.push(bot);
+    return { bot, modules: () => readFileSync(record, 'utf8').split('\n').filter(Boolean) };
+  }
+
+  it('a bot that only moves weights never loads it, and still answers', async () => {
+    const { bot, modules } = await loadedBy(baseConfig());
+    h.endpoint = bot.url;
+    expect(await h.ask(ALICE, 'status', {}, 10_000)).toContain('Kubernetes 10% · EC2 90%');
+    const loaded = modules();
+    expect(loaded.some((m) => m.endsWith('/dist/main.js'))).toBe(true);
+    expect(loaded.filter((m) => /kubernetes/i.test(m))).toEqual([]);
+    // Nor inlined into what it did load (a static import would put the client in main.js).
+    const distFiles = loaded.filter((m) => m.startsWith('file:') && m.includes('/dist/')).map((m) => new URL(m).pathname);
+    expect(distFiles.length).toBeGreaterThan(0);
+    for (const f of distFiles) expect(readFileSync(f, 'utf8')).not.toContain('BatchV1Api');
+  });
+
+  it('a bot with cron jobs loads it, and reads CronJobs through it', async () => {
+    const { bot, modules } = await loadedBy({
+      ...baseConfig(),
+      memcache: { servers: ['overridden-by-MEMCACHE_SERVERS:11211'] },
+      cronjobs: { nightly: { kubernetes: { namespace: 'jobs', name: 'nightly' }, lockKey: 'lock:nightly' } },
+    });
+    h.endpoint = bot.url;
+    expect(await h.ask(ALICE, 'cron', {}, 10_000)).toMatch(/nightly.*EC2/s);
+    expect(modules().filter((m) => /\/dist\/kubernetes-adapters-[^/]*\.js$/.test(m))).toHaveLength(1);
+  });
+
+  it('the bundle runs with no node_modules, as in the image: dist/ and package.json only', async () => {
+    const image = mkdtempSync(join(tmpdir(), 'strangler-image-'));
+    cpSync(resolve('dist'), join(image, 'dist'), { recursive: true });
+    cpSync(resolve('package.json'), join(image, 'package.json'));
+    const bot = await startBotProcess(
+      {
+        ...h.processEnv(writeConfig({ ...baseConfig(), memcache: { servers: ['overridden-by-MEMCACHE_SERVERS:11211'] }, cronjobs: { nightly: { kubernetes: { namespace: 'jobs', name: 'nightly' }, lockKey: 'lock:nightly' } } })),
+        KUBECONFIG: process.env.KUBECONFIG!,
+        MEMCACHE_SERVERS: h.memcached!.servers,
+      },
+      { entry: join(image, 'dist/main.js') },
+    );
+    running.push(bot);
+    h.endpoint = bot.url;
+    expect(await h.ask(ALICE, 'status', {}, 10_000)).toContain('Kubernetes 10% · EC2 90%');
+    expect(await h.ask(ALICE, 'cron', {}, 10_000)).toMatch(/nightly.*EC2/s);
   });
 });

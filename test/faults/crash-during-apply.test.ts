@@ -87,9 +87,14 @@ describe('crash during apply', () => {
     const redis = new Redis(h.redis.url);
     try {
       await redis.set(`strangler:zone-lock:${ZONE}`, 'request-elsewhere', 'PX', 60_000);
+      const listsBefore = h.r53.countCalls('ListResourceRecordSets');
       await Promise.all(messages.map((m) => h!.click(BOB, m, 'approve')));
       await Promise.all(ids.map((id) => h!.waitForApproval(id, 'applying')));
-      await new Promise((r) => setTimeout(r, 300));
+      // A job records "applying" as it starts, just before it asks for the zone lock; the message
+      // says "applying" as soon as the click is taken, so it cannot tell that the jobs have started.
+      const statuses = async () => Promise.all(ids.map(async (id) => (JSON.parse((await redis.get(`strangler:request:${id}`))!) as { status: string }).status));
+      await h.slack.waitFor(async () => (await statuses()).every((s) => s === 'applying'), 10_000, 'every job to have started');
+      expect(h.r53.countCalls('ListResourceRecordSets')).toBe(listsBefore);
       expect(h.r53.appliedBatches).toHaveLength(0);
       await h.bot.stop({ force: true });
 
@@ -135,7 +140,12 @@ describe('crash during apply', () => {
     await h.slack.waitFor(() => h!.r53.appliedBatches.length === targets.length, 10_000, 'every batch to reach Route 53');
 
     await first.kill();
+    expect(first.process.signalCode).toBe('SIGKILL');
+    // Once the stand-in has seen every socket of the dead process close, whatever it sent before
+    // dying has been read and logged: count from there.
+    await h.slack.waitFor(async () => (await h!.r53.openConnections()) === 0, 10_000, "the killed bot's Route 53 connections to close");
     const callsAtDeath = h.r53.calls.length;
+    // Negative check, nothing to wait for (a live bot would poll GetChange every 50 ms): a slow run can only miss a call, never fail.
     await new Promise((r) => setTimeout(r, 200));
     expect(h.r53.calls.length, 'a killed process makes no more calls').toBe(callsAtDeath);
     h.r53.pendingPolls = 0;

@@ -37,6 +37,7 @@ describe('Slack Web API rate limits and server errors', () => {
     expect(clicks.map((c) => c.status)).toEqual([200, 200, 200]);
     await Promise.all(ids.map((id) => h.waitForApproval(id, 'Applied and verified', 20_000)));
     // Let any update still being retried arrive: it must not be an "applying…".
+    // Negative check, no signal to wait for (a correct bot sends nothing more): a slow run can only miss a late update, never fail.
     await new Promise((r) => setTimeout(r, 1500));
 
     const refused = h.slack.callsTo('chat.update').filter((c) => c.status !== 200);

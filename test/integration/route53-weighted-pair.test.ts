@@ -173,6 +173,49 @@ describe('readMany', () => {
     expect(results[3]).toBe(results[1]);
     expect(standIn.countCalls('ListResourceRecordSets')).toBe(2);
   });
+
+  it('callers while a listing is in flight share it; a call after it settles lists again', async () => {
+    aliasPair('api.example.com', 10, 90);
+    const pairs = adapter();
+    const held = standIn.holdNext('ListResourceRecordSets');
+    const first = Promise.all(Array.from({ length: 10 }, () => pairs.readMany([target('api.example.com')])));
+    await held.reached;
+    // Changed while the listing is held: it is answered after release, so every caller sees 30/70.
+    standIn.setWeight(ZONE, 'api.example.com', 'A', 'kubernetes', 30);
+    standIn.setWeight(ZONE, 'api.example.com', 'A', 'ec2', 70);
+    held.release();
+    for (const [r] of await first) expect((r as PairSnapshot).kubernetes.weight).toBe(30);
+    expect(standIn.countCalls('ListResourceRecordSets')).toBe(1);
+
+    standIn.setWeight(ZONE, 'api.example.com', 'A', 'kubernetes', 40);
+    const [later] = await pairs.readMany([target('api.example.com')]);
+    expect((later as PairSnapshot).kubernetes.weight).toBe(40);
+    expect(standIn.countCalls('ListResourceRecordSets')).toBe(2);
+  });
+
+  it('read (what a compare-and-swap starts from) never joins a listing in flight', async () => {
+    aliasPair('api.example.com', 10, 90);
+    const pairs = adapter();
+    const held = standIn.holdNext('ListResourceRecordSets');
+    const listing = pairs.readMany([target('api.example.com')]);
+    await held.reached;
+    standIn.setWeight(ZONE, 'api.example.com', 'A', 'kubernetes', 20);
+    const fresh = await pairs.read(target('api.example.com'));
+    expect(fresh.kubernetes.weight).toBe(20);
+    expect(standIn.countCalls('ListResourceRecordSets')).toBe(2);
+    held.release();
+    await listing;
+  });
+
+  it('a failed listing is not kept: the next caller lists again', async () => {
+    aliasPair('api.example.com', 10, 90);
+    const pairs = adapter({ maxAttempts: 1 });
+    standIn.failNext('ListResourceRecordSets', 'AccessDenied');
+    const [failed] = await pairs.readMany([target('api.example.com')]);
+    expect(failed).toBeInstanceOf(Error);
+    const [ok] = await pairs.readMany([target('api.example.com')]);
+    expect((ok as PairSnapshot).kubernetes.weight).toBe(10);
+  });
 });
 
 describe('swap', () => {

@@ -25,11 +25,14 @@ export function writeConfig(config: Record<string, unknown>): string {
   return path;
 }
 
-export async function startBotProcess(env: Record<string, string>, opts: { args?: string[]; waitReady?: boolean } = {}): Promise<BotProcess> {
+export async function startBotProcess(
+  env: Record<string, string>,
+  opts: { args?: string[]; waitReady?: boolean; nodeArgs?: string[]; /** Default dist/main.js of this checkout. */ entry?: string } = {},
+): Promise<BotProcess> {
   return withFreshPortOnClash(
     undefined,
     async (port) => {
-      const bot = spawnBot(port, env, opts.args ?? []);
+      const bot = spawnBot(port, env, opts.args ?? [], opts.nodeArgs ?? [], opts.entry ?? resolve('dist/main.js'));
       // waitHttp's error carries the bot's output, so a taken port shows as EADDRINUSE there.
       if (opts.waitReady !== false) await waitHttp(`${bot.url}/readyz`, 200, 20_000, bot);
       return bot;
@@ -38,8 +41,8 @@ export async function startBotProcess(env: Record<string, string>, opts: { args?
   );
 }
 
-function spawnBot(port: number, env: Record<string, string>, args: string[]): BotProcess {
-  const child = spawn(process.execPath, [resolve('dist/main.js'), ...args], {
+function spawnBot(port: number, env: Record<string, string>, args: string[], nodeArgs: string[], entry: string): BotProcess {
+  const child = spawn(process.execPath, [...nodeArgs, entry, ...args], {
     env: { PATH: process.env.PATH ?? '', PORT: String(port), LOG_LEVEL: 'info', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

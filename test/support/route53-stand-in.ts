@@ -105,6 +105,7 @@ export class Route53StandIn {
   private readonly changes = new Map<string, ChangeState>();
   private readonly faults: Array<{ operation: Route53Operation | '*'; code: InjectedFault; remaining: number }> = [];
   private bucket: { perSecond: number; burst: number; tokens: number; at: number } | null = null;
+  private readonly holds: Array<{ operation: Route53Operation; reach: () => void; released: Promise<void> }> = [];
 
   private constructor(
     private readonly server: Server,
@@ -194,6 +195,20 @@ export class Route53StandIn {
     this.faults.length = 0;
   }
 
+  /**
+   * Holds the next call of `operation` before it is answered, until `release()`; it is answered
+   * from the records as they are then. `reached` resolves once the call has arrived. Makes "while
+   * a listing is in flight" a state a test can hold rather than a race it hopes to win.
+   */
+  holdNext(operation: Route53Operation): { reached: Promise<void>; release(): void } {
+    let reach!: () => void;
+    let release!: () => void;
+    const reached = new Promise<void>((r) => (reach = r));
+    const released = new Promise<void>((r) => (release = r));
+    this.holds.push({ operation, reach, released });
+    return { reached, release };
+  }
+
   /** Token bucket shared by all operations, like Route 53's per-account limit; null lifts it. */
   rateLimit(perSecond: number | null, burst = perSecond ?? 0): void {
     this.bucket = perSecond ? { perSecond, burst, tokens: burst, at: Date.now() } : null;
@@ -201,6 +216,14 @@ export class Route53StandIn {
 
   countCalls(operation?: Route53Operation): number {
     return operation ? this.calls.filter((c) => c.operation === operation).length : this.calls.length;
+  }
+
+  /**
+   * Client sockets open to the stand-in, kept-alive ones included. Zero after a client process
+   * died means every request it had sent has been read (and is in `calls`).
+   */
+  openConnections(): Promise<number> {
+    return new Promise((resolve, reject) => this.server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
   }
 
   // ---------------------------------------------------------------- HTTP
@@ -218,6 +241,12 @@ export class Route53StandIn {
       status: 0,
     };
     this.calls.push(call);
+    const hold = this.holds.findIndex((h) => h.operation === route.operation);
+    if (hold >= 0) {
+      const [h] = this.holds.splice(hold, 1);
+      h!.reach();
+      await h!.released;
+    }
     if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
 
     let status = 200;

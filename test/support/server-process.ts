@@ -33,6 +33,9 @@ export interface LaunchedServer {
   start(): Promise<void>;
   /** SIGKILL and wait for exit: a crash, as clients see it (connections reset mid-flight). */
   kill(): Promise<void>;
+  /** SIGSTOP: the server keeps its connections and answers nothing, until `resume()` (SIGCONT). */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
 }
 
 interface Running {
@@ -139,6 +142,12 @@ export async function launchServer(spec: LaunchSpec): Promise<LaunchedServer> {
     },
     stop: () => halt('SIGTERM'),
     kill: () => halt('SIGKILL'),
+    pause: async () => {
+      current?.child.kill('SIGSTOP');
+    },
+    resume: async () => {
+      current?.child.kill('SIGCONT');
+    },
     start: async () => {
       if (!current) current = await spawnOnce();
     },

@@ -178,7 +178,15 @@ describe('parseConfigText: every problem names its field', () => {
 
   it('a hosted zone id that is not one says what one looks like', () => {
     const text = edit(MINIMAL, 'hostedZoneId: Z0123456789ABC', 'hostedZoneId: example.com');
-    expect(problemsOf(text)).toEqual(['services.api.route53.hostedZoneId: must be a hosted zone id like Z0123456789ABC']);
+    expect(problemsOf(text)).toEqual(['services.api.route53.hostedZoneId: must be a hosted zone id such as Z0123456789ABC (upper-case letters and digits)']);
+  });
+
+  it('accepts the hosted zone ids AWS-compatible endpoints issue, which need not start with Z', () => {
+    for (const id of ['6AR1QNWR968XT37ISJNAF0', '/hostedzone/6AR1QNWR968XT37ISJNAF0', 'Z0123456789ABC']) {
+      const c = parseConfigText(edit(MINIMAL, 'hostedZoneId: Z0123456789ABC', `hostedZoneId: ${id}`), 'strangler.yml', noEnv);
+      expect(c.services.api?.route53.hostedZoneId).toBe(id);
+    }
+    expect(problemsOf(edit(MINIMAL, 'hostedZoneId: Z0123456789ABC', 'hostedZoneId: z0123abc'))).toHaveLength(1);
   });
 
   it('a maxStep outside 1..100 is refused on that field', () => {

@@ -219,6 +219,17 @@ describe('deploy/deployment.yaml', () => {
     }
   });
 
+  it("sizes V8's heap inside the memory limit", () => {
+    const limit = String(at(container, 'resources.limits.memory'));
+    expect(limit).toBe('256Mi');
+    const env = asArray(container['env'], 'env').map((e) => asObj(e, 'env'));
+    const options = String(env.find((e) => e['name'] === 'NODE_OPTIONS')?.['value'] ?? '');
+    const oldSpace = Number(/--max-old-space-size=(\d+)/.exec(options)?.[1]);
+    // Old space is most of the heap but not all of the process: code, buffers and sockets need room.
+    expect(oldSpace).toBeGreaterThan(64);
+    expect(oldSpace).toBeLessThanOrEqual(256 * 0.7);
+  });
+
   it('spreads the replicas across nodes and keeps one through disruptions', () => {
     const spread = asArray(pod['topologySpreadConstraints'] ?? [], 'topologySpreadConstraints');
     const antiAffinity = at(pod, 'affinity.podAntiAffinity');
@@ -522,7 +533,9 @@ describe('Dockerfile', () => {
     expect(froms.length).toBeGreaterThanOrEqual(2);
     for (const [l] of froms) expect(l).toMatch(/^FROM node:20-bookworm-slim\b/i);
     expect(finalStage.some((l) => /^COPY --from=\S+ \S*dist\/? /.test(l))).toBe(true);
-    expect(finalStage.some((l) => /npm ci --omit=dev/.test(l))).toBe(true);
+    // The bundle carries its dependencies (test/e2e/processes.test.ts runs it with no node_modules).
+    expect(finalStage.some((l) => /\bnpm (ci|install|i)\b/.test(l))).toBe(false);
+    expect(finalStage.some((l) => /^COPY package\.json\b/.test(l))).toBe(true);
     expect(finalStage.some((l) => /^ENV NODE_ENV=production\b/.test(l))).toBe(true);
   });
 
