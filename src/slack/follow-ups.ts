@@ -40,7 +40,7 @@ export class FollowUps {
 
   /** Runs `work` when a slot is free; errors are the caller's (it logs them inside `work`). */
   run(work: () => Promise<void>): void {
-    const done: Promise<void> = this.limit(work)
+    const done: Promise<void> = this.limit(() => afterWaitingRequests().then(work))
       .catch(() => undefined)
       .finally(() => this.inFlight.delete(done));
     this.inFlight.add(done);
@@ -50,4 +50,12 @@ export class FollowUps {
   async drain(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
+}
+
+/**
+ * Resolves from setImmediate, after the event loop has taken every request already waiting on its
+ * sockets: the rest of a burst gets its ack before any answer is worked on.
+ */
+export function afterWaitingRequests(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

@@ -16,7 +16,7 @@ import { renderError } from './render-error.js';
 import { renderRequestAck } from './render-request.js';
 import { parseButtonValue } from './button-value.js';
 import type { Click, RequestDesk } from './request-desk.js';
-import type { FollowUps } from './follow-ups.js';
+import { afterWaitingRequests, type FollowUps } from './follow-ups.js';
 
 export interface SlackAppOptions {
   readonly botToken: string;
@@ -87,7 +87,7 @@ export function createSlackApp(o: SlackAppOptions): App {
     // A status read starts at once so that everyone asking joins the one in flight (the router
     // shares it); only posting the answer waits for a slot. Everything else waits as a whole.
     const parsed = cmd;
-    const shared = cmd.kind === 'status' ? router.answer(cmd, origin) : undefined;
+    const shared = cmd.kind === 'status' ? afterWaitingRequests().then(() => router.answer(parsed, origin)) : undefined;
     followUps.run(async () => {
       const answer = await (shared ?? router.answer(parsed, origin));
       await respond(ephemeral(answer)).catch((err: Error) => log.warn({ err: err.message }, 'could not answer the command'));
