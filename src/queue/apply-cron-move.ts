@@ -6,7 +6,7 @@
  */
 import type { Config } from '../config/schema.js';
 import type { ChangeRequest } from '../core/change-request.js';
-import { nextRunAfter } from '../core/cron-schedule.js';
+import { nextRunAfter } from './cron-schedule.js';
 import { StaleChange } from '../core/errors.js';
 import type { Clock, CronPlacement, LockReader } from '../core/ports.js';
 import type { Logger } from '../log.js';

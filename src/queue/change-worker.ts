@@ -10,10 +10,9 @@ import type { ChangeRequest } from '../core/change-request.js';
 import { targetName } from '../core/change-request.js';
 import { toFailure } from './failure.js';
 import { isRetryable, RequestClosed, StranglerError } from '../core/errors.js';
-import type { Clock } from '../core/ports.js';
+import type { Clock, RequestDisplay } from '../core/ports.js';
 import type { Logger } from '../log.js';
 import { isRedisDown } from '../redis-connection.js';
-import type { Notifier } from '../slack/notifier.js';
 import type { RequestStore } from '../store/request-store.js';
 import { CHANGE_QUEUE, type ChangeJobData, type ChangeJobName, type ChangeQueue } from './change-queue.js';
 
@@ -24,7 +23,8 @@ export interface WorkerDeps {
   readonly connection: Redis;
   readonly store: RequestStore;
   readonly queue: ChangeQueue;
-  readonly notifier: Notifier;
+  /** Shows each request's state where people see it (Slack's approval message). */
+  readonly display: RequestDisplay;
   readonly clock: Clock;
   readonly log: Logger;
   readonly lockDurationMs: number;
@@ -69,7 +69,7 @@ export class ChangeWorker {
   }
 
   private async applyJob(job: Job<ChangeJobData, unknown, ChangeJobName>): Promise<void> {
-    const { store, notifier, log } = this.deps;
+    const { store, display, log } = this.deps;
     const id = job.data.requestId ?? -1;
     const r0 = await store.get(id);
     if (!r0) return;
@@ -81,9 +81,9 @@ export class ChangeWorker {
     const ctx = { requestId: id, target: targetName(r0.change), attempt: job.attemptsMade + 1 };
     log.info(ctx, 'applying');
     // Shown here when the web side's one quick attempt did not land (or the sweep queued the job),
-    // so each state reaches the message once. The notifier chains the updates of a request, so
+    // so each state reaches the message once. The display chains the updates of a request, so
     // this can never land after "applied"; not awaited, so a slow Slack does not delay the change.
-    if (!job.data.approvalShown) void notifier.showRequest(r0);
+    if (!job.data.approvalShown) void display.showRequest(r0);
     let done: ChangeRequest;
     try {
       done = await this.deps.apply(r0);
@@ -113,7 +113,7 @@ export class ChangeWorker {
 
   /** Everything owed once a request is final: its message, and for cron moves the witness. */
   private async finish(r: ChangeRequest): Promise<void> {
-    await this.deps.notifier.showRequest(r);
+    await this.deps.display.showRequest(r);
     if (r.status === 'applied') await this.deps.afterApplied?.(r);
   }
 
@@ -128,7 +128,7 @@ export class ChangeWorker {
     }
     const expired = await this.deps.store.apply(id, { type: 'expire', at: now }).catch(() => undefined);
     if (!expired) return;
-    await this.deps.notifier.showRequest(expired);
+    await this.deps.display.showRequest(expired);
   }
 
   /** Re-queues work a dead process left behind and expires what a lost timer missed. */

@@ -8,12 +8,9 @@ import type { DriftSettings, DriftState, Reading } from '../core/drift.js';
 import { evaluateDrift, withAlert } from '../core/drift.js';
 import { StranglerError } from '../core/errors.js';
 import { weightsOf } from '../core/pair-snapshot.js';
-import type { Clock, VersionSource, WeightedPair, WeightedPairTarget } from '../core/ports.js';
+import type { Clock, DriftAnnouncer, VersionSource, WeightedPair, WeightedPairTarget } from '../core/ports.js';
 import { formatWeights } from '../core/split.js';
 import type { Logger } from '../log.js';
-import type { Notifier } from '../slack/notifier.js';
-import { renderDriftAlert, renderDriftReminder, renderDriftResolved, renderDriftTable } from '../slack/render-drift.js';
-import type { SlackMessage } from '../slack/blocks.js';
 import type { DriftStore } from '../store/drift-store.js';
 
 export interface ServiceVersionSources {
@@ -27,7 +24,8 @@ export interface DriftCheckDeps {
   readonly services: readonly ServiceVersionSources[];
   readonly store: DriftStore;
   readonly pairs: WeightedPair;
-  readonly notifier: Notifier;
+  /** Posts, reminds and resolves alerts where people see them (Slack's alert channel). */
+  readonly announcer: DriftAnnouncer;
   readonly alertChannel: string | undefined;
   readonly settings: DriftSettings;
   readonly clock: Clock;
@@ -64,12 +62,12 @@ export class DriftChecker {
     );
   }
 
-  /** `/strangle drift`: a fresh read, shown against the episodes Redis knows; changes no alert. */
-  async table(): Promise<SlackMessage> {
+  /** For `/strangle drift`: a fresh read, judged against the episodes Redis knows; changes no alert. */
+  async current(): Promise<{ states: DriftState[]; now: number }> {
     const now = this.deps.clock.now();
     const [readings, prev] = await Promise.all([this.readAll(), this.deps.store.all()]);
     const states = readings.map((r) => evaluateDrift(prev.get(r.service), r.service, r.kubernetes, r.ec2, now, this.deps.settings).next);
-    return renderDriftTable(states, now);
+    return { states, now };
   }
 
   /** One scheduled check. Returns false when another process is already running one. */
@@ -93,11 +91,9 @@ export class DriftChecker {
         if (a.type === 'alert') state = await this.alert(state, splits.get(state.service), now);
         else if (a.type === 'remind') {
           const thread = state.episode?.alert;
-          if (thread) await this.deps.notifier.post(thread.channel, renderDriftReminder(state, now), 'a drift reminder', thread.ts);
+          if (thread) await this.deps.announcer.remind(thread, state, now);
         } else {
-          const { reply, original } = renderDriftResolved(a, state, now);
-          await this.deps.notifier.post(a.alert.channel, reply, 'a drift resolution', a.alert.ts);
-          await this.deps.notifier.update(a.alert, original, 'the drift alert');
+          await this.deps.announcer.resolve(a, state, now);
         }
         // Saved after each post: a crash or an overlapping tick later must not post it again.
         await store.save([state]);
@@ -120,7 +116,7 @@ export class DriftChecker {
   private async alert(state: DriftState, split: string | undefined, now: number): Promise<DriftState> {
     const channel = this.deps.alertChannel;
     if (!channel) return state;
-    const posted = await this.deps.notifier.post(channel, renderDriftAlert(state, split, now), `the drift alert for ${state.service}`);
+    const posted = await this.deps.announcer.alert(channel, state, split, now);
     // Not posted: not recorded as alerted, so the next tick tries again.
     if (!posted) return state;
     this.deps.log.info({ service: state.service, kind: state.episode?.kind, event: 'drift-alert' }, 'drift alert posted');

@@ -3,9 +3,7 @@
  * approval thread: users want proof the move worked, not just that a field changed.
  */
 import type { Config } from '../config/schema.js';
-import type { CronPlacement, LockReader } from '../core/ports.js';
-import type { Notifier } from '../slack/notifier.js';
-import { renderWitness } from '../slack/render-cron.js';
+import type { CronPlacement, LockReader, RequestDisplay } from '../core/ports.js';
 import type { RequestStore } from '../store/request-store.js';
 
 export interface WitnessDeps {
@@ -13,7 +11,7 @@ export interface WitnessDeps {
   readonly store: RequestStore;
   readonly cron: CronPlacement;
   readonly locks: LockReader;
-  readonly notifier: Notifier;
+  readonly display: RequestDisplay;
 }
 
 export async function witnessCronMove(requestId: number, deps: WitnessDeps): Promise<void> {
@@ -28,5 +26,5 @@ export async function witnessCronMove(requestId: number, deps: WitnessDeps): Pro
     deps.cron.jobsSince(job.kubernetes, since),
     deps.locks.holder(job.lockKey).catch(() => undefined),
   ]);
-  await deps.notifier.reply(r, renderWitness(r, jobs, holder, job.lockKey));
+  await deps.display.showWitness(r, { jobs, holder, lockKey: job.lockKey });
 }

@@ -6,8 +6,10 @@
  */
 import type { WebClient } from '@slack/web-api';
 import type { ChangeRequest } from '../core/change-request.js';
+import type { CronWitness, RequestDisplay } from '../core/ports.js';
 import type { Logger } from '../log.js';
 import type { SlackMessage } from './blocks.js';
+import { renderWitness } from './render-cron.js';
 import { renderApprovalMessage } from './render-request.js';
 
 export interface MessageRef {
@@ -15,7 +17,7 @@ export interface MessageRef {
   readonly ts: string;
 }
 
-export class Notifier {
+export class Notifier implements RequestDisplay {
   /**
    * @param quickClient one attempt, short timeout: for the "approved, applying…" update the web
    *   side sends before queueing the job, which must neither delay the change nor be retried
@@ -74,6 +76,10 @@ export class Notifier {
 
   async reply(r: ChangeRequest, m: SlackMessage): Promise<void> {
     if (r.message) await this.post(r.message.channel, m, `in the thread of request #${r.id}`, r.message.ts);
+  }
+
+  showWitness(r: ChangeRequest, w: CronWitness): Promise<void> {
+    return this.reply(r, renderWitness(r, w.jobs, w.holder, w.lockKey));
   }
 
   async whisper(channel: string, user: string, m: SlackMessage): Promise<void> {

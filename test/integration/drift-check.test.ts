@@ -8,6 +8,8 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type { VersionSource } from '../../src/core/ports.js';
 import { silentLogger } from '../../src/log.js';
 import { Notifier } from '../../src/slack/notifier.js';
+import { SlackDriftAnnouncer } from '../../src/slack/drift-announcer.js';
+import { renderDriftTable } from '../../src/slack/render-drift.js';
 import { DriftChecker, type ServiceVersionSources } from '../../src/queue/drift-check.js';
 import { DriftStore } from '../../src/store/drift-store.js';
 import { startKubernetesStandIn, type KubernetesStandIn } from '../support/kubernetes-stand-in.js';
@@ -62,7 +64,7 @@ describe('drift check', () => {
       services,
       store: new DriftStore(redis),
       pairs: pairs(),
-      notifier: new Notifier(new WebClient('xoxb-test', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } }), silentLogger),
+      announcer: new SlackDriftAnnouncer(new Notifier(new WebClient('xoxb-test', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } }), silentLogger)),
       alertChannel: ALERTS,
       settings: { graceMs: 10 * MIN, remindEveryMs: 240 * MIN },
       clock,
@@ -174,7 +176,7 @@ describe('drift check', () => {
       services: [api()],
       store: new DriftStore(redis2),
       pairs: pairs(),
-      notifier: new Notifier(new WebClient('xoxb-test', { slackApiUrl: slack.apiUrl }), silentLogger),
+      announcer: new SlackDriftAnnouncer(new Notifier(new WebClient('xoxb-test', { slackApiUrl: slack.apiUrl }), silentLogger)),
       alertChannel: ALERTS,
       settings: { graceMs: 10 * MIN, remindEveryMs: 240 * MIN },
       clock,
@@ -203,7 +205,8 @@ describe('drift check', () => {
     const kc = new KubeConfig();
     kc.loadFromFile(kube.kubeconfig());
     const c = checker([{ service: 'api', kubernetes: new DeploymentVersionSource(kc, { namespace: 'api', name: 'api', container: 'api' }), ec2: api().ec2, pair }]);
-    const table = renderedText((await c.table()) as Parameters<typeof renderedText>[0]);
+    const { states, now } = await c.current();
+    const table = renderedText(renderDriftTable(states, now) as Parameters<typeof renderedText>[0]);
     expect(table).toContain('*api*: Kubernetes `abc123` (rolling out `def456`) · EC2 `abc123`, *in sync*');
   });
 

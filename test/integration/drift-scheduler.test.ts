@@ -4,7 +4,7 @@ import { readTuning } from '../../src/config/tuning.js';
 import { silentLogger } from '../../src/log.js';
 import { ChangeQueue } from '../../src/queue/change-queue.js';
 import { ChangeWorker } from '../../src/queue/change-worker.js';
-import type { Notifier } from '../../src/slack/notifier.js';
+import type { RequestDisplay } from '../../src/core/ports.js';
 import { RequestStore } from '../../src/store/request-store.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 
@@ -27,7 +27,7 @@ describe('the drift tick is a BullMQ job scheduler', () => {
         connection: new Redis(server.url, { maxRetriesPerRequest: null }),
         store: new RequestStore(redis),
         queue,
-        notifier: {} as Notifier, // never reached: drift ticks post nothing here
+        display: {} as RequestDisplay, // never reached: drift ticks post nothing here
         clock: { now: () => Date.now() },
         log: silentLogger,
         lockDurationMs: 5000,

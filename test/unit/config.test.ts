@@ -181,6 +181,47 @@ describe('parseConfigText: every problem names its field', () => {
     expect(problemsOf(text)).toEqual(['services.api.route53.hostedZoneId: must be a hosted zone id such as Z0123456789ABC (upper-case letters and digits)']);
   });
 
+  it('lists every problem in one run, cross-field ones included, even when other fields are wrong', () => {
+    const text = `
+slack:
+  approvers: []
+services:
+  api:
+    route53:
+      hostedZoneId: example.com
+      recordName: api.example.com
+      kubernetesSetIdentifier: same
+      ec2SetIdentifier: same
+    maxStep: 0
+    version:
+      kubernetes: { url: https://k8s.example.com/version }
+      ec2: { url: https://ec2.example.com/version }
+cronjobs:
+  nightly:
+    kubernetes: { namespace: jobs, name: nightly }
+    lockKey: lock:nightly
+`;
+    const problems = problemsOf(text);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'slack.approvers: list at least one approver',
+        'services.api.route53.hostedZoneId: must be a hosted zone id such as Z0123456789ABC (upper-case letters and digits)',
+        'services.api.route53: kubernetesSetIdentifier and ec2SetIdentifier must differ',
+        'slack.alertChannel: required when services have version sources (drift alerts go there)',
+        'memcache.servers: required when cronjobs are configured',
+      ]),
+    );
+    expect(problems.some((p) => p.startsWith('services.api.maxStep: '))).toBe(true);
+    expect(problems).toHaveLength(6);
+  });
+
+  it('a cross-field rule does not fire on what is merely absent or malformed elsewhere', () => {
+    // Set identifiers both missing: "required" twice, not "must differ".
+    const text = edit(edit(MINIMAL, '      kubernetesSetIdentifier: api-kubernetes\n', ''), '      ec2SetIdentifier: api-ec2\n', '');
+    expect(problemsOf(text)).toEqual(['services.api.route53.kubernetesSetIdentifier: required', 'services.api.route53.ec2SetIdentifier: required']);
+    expect(problemsOf(`${MINIMAL}cronjobs: 7\n`)).toHaveLength(1);
+  });
+
   it('accepts the hosted zone ids AWS-compatible endpoints issue, which need not start with Z', () => {
     for (const id of ['6AR1QNWR968XT37ISJNAF0', '/hostedzone/6AR1QNWR968XT37ISJNAF0', 'Z0123456789ABC']) {
       const c = parseConfigText(edit(MINIMAL, 'hostedZoneId: Z0123456789ABC', `hostedZoneId: ${id}`), 'strangler.yml', noEnv);

