@@ -2,7 +2,8 @@
  * The web console: serves sandbox/public/ and a small JSON API over the stand-ins.
  *
  * The console plays Slack's part towards the bot: a typed command becomes a signed slash-command
- * request, a click a signed block_actions request, each with a response_url on the Slack stand-in.
+ * request, a click a signed block_actions request (or, in Socket Mode, the same payloads as
+ * envelopes on the bot's WebSocket), each with a response_url on the Slack stand-in.
  * What the page shows is read back from the stand-ins, so it is exactly what the bot sent.
  */
 import { readFile } from 'node:fs/promises';
@@ -11,7 +12,8 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { KubernetesStandIn } from '../test/support/kubernetes-stand-in.js';
 import type { Route53StandIn } from '../test/support/route53-stand-in.js';
-import { postBlockAction, postSlashCommand } from '../test/support/slack-requests.js';
+import { blockActionPayload, postBlockAction, postSlashCommand, slashCommandFields, type BlockActionInput, type SlashCommandInput } from '../test/support/slack-requests.js';
+import { sendAsHttp, type SocketModeStandIn } from '../test/support/socket-mode-stand-in.js';
 import type { SlackBlock, SlackStandIn, StoredMessage } from '../test/support/slack-stand-in.js';
 import type { VersionEndpoints } from '../test/support/version-endpoints.js';
 import { CHANNELS, CRON_JOBS, PEOPLE, SERVICES, SET_IDS, ZONE_ID } from './demo.js';
@@ -43,6 +45,8 @@ export interface ConsoleDeps {
   currentVersions: Record<string, { kubernetes: string; ec2: string }>;
   botUrl: string;
   signingSecret: string;
+  /** Socket Mode: commands and clicks go to the bot as envelopes on its WebSocket instead. */
+  socket?: SocketModeStandIn;
 }
 
 /** A response_url the console handed out, so its posts can be shown to the right person. */
@@ -214,14 +218,16 @@ export class ConsoleServer {
 
     const handout: Handout = { responseId: `cmd-${++this.seq}`, user: me.id, channel: channel.id, command: typed };
     this.handouts.push(handout);
-    const result = await postSlashCommand(this.deps.botUrl, this.deps.signingSecret, {
+    const input: SlashCommandInput = {
       text: m[1] ?? '',
       userId: me.id,
       userName: me.name.toLowerCase(),
       channelId: channel.id,
       channelName: channel.name,
       responseUrl: this.deps.slack.responseUrl(handout.responseId, { channel: channel.id, user: me.id }),
-    });
+    };
+    const { socket } = this.deps;
+    const result = socket ? await sendAsHttp(socket, 'slash_commands', slashCommandFields(input)) : await postSlashCommand(this.deps.botUrl, this.deps.signingSecret, input);
     if (result.status !== 200) throw new HttpProblem(502, `the bot answered HTTP ${result.status}: ${result.body.slice(0, 200)}`);
     // Slack shows an ack that carries a message as a private answer, like a response_url post.
     if (result.body.trim()) {
@@ -244,7 +250,7 @@ export class ConsoleServer {
 
     const handout: Handout = { responseId: `click-${++this.seq}`, user: me.id, channel: channel.id };
     this.handouts.push(handout);
-    const result = await postBlockAction(this.deps.botUrl, this.deps.signingSecret, {
+    const input: BlockActionInput = {
       userId: me.id,
       userName: me.name.toLowerCase(),
       channelId: channel.id,
@@ -254,7 +260,9 @@ export class ConsoleServer {
       value: button.value,
       responseUrl: this.deps.slack.responseUrl(handout.responseId, { channel: channel.id, ts: message.ts, user: me.id }),
       message: { text: message.text, blocks: message.blocks, user: message.user, bot_id: message.bot_id, ...(message.thread_ts ? { thread_ts: message.thread_ts } : {}) },
-    });
+    };
+    const { socket } = this.deps;
+    const result = socket ? await sendAsHttp(socket, 'interactive', blockActionPayload(input)) : await postBlockAction(this.deps.botUrl, this.deps.signingSecret, input);
     if (result.status !== 200) throw new HttpProblem(502, `the bot answered HTTP ${result.status}: ${result.body.slice(0, 200)}`);
     return { ok: true };
   }

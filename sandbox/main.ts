@@ -1,5 +1,5 @@
 /**
- * `npm run sandbox`: the bot, its stand-ins and the web console, until Ctrl-C.
+ * `npm run sandbox [-- --socket-mode]`: the bot, its stand-ins and the web console, until Ctrl-C.
  */
 import { SandboxProblem, startSandbox } from './sandbox.js';
 
@@ -10,13 +10,21 @@ function parsePort(raw: string | undefined): number | undefined {
   return port;
 }
 
+function parseArgs(argv: readonly string[]): { socketMode: boolean } {
+  const unknown = argv.filter((a) => a !== '--socket-mode');
+  if (unknown.length > 0) throw new SandboxProblem(`unknown option ${unknown.map((a) => `"${a}"`).join(', ')}: the one option is --socket-mode`);
+  return { socketMode: argv.includes('--socket-mode') };
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
-  const sandbox = await startSandbox({ port: parsePort(process.env.PORT), log: (line) => console.log(`  ${line}`) });
+  const { socketMode } = parseArgs(process.argv.slice(2));
+  const sandbox = await startSandbox({ port: parsePort(process.env.PORT), socketMode, log: (line) => console.log(`  ${line}`) });
   console.log(
     [
       '',
       `strangler sandbox is up (${((Date.now() - started) / 1000).toFixed(1)} s): open ${sandbox.url}`,
+      `  Slack reaches the bot over ${sandbox.transport}${socketMode ? ' (SLACK_APP_TOKEN set; the bot opened a WebSocket to the stand-in)' : ''}.`,
       '',
       '  Try, as Alice: /strangle api 30   then switch to Bob and click Approve.',
       `  Logs and the generated strangler.yml: ${sandbox.dir}`,

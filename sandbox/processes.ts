@@ -223,29 +223,26 @@ export async function startMemcached(dir: string): Promise<MemcachedChild> {
 }
 
 /**
- * How to run the bot: the compiled `dist/main.js` when it is at least as new as every source
- * file, else straight from `src/` through tsx. Building here instead would race other people's
+ * How to run the bot: the bundle `dist/main.js` when it is at least as new as every source file,
+ * else straight from `src/` through tsx. Building here instead would race other people's
  * half-edited sources in the same tree, and a stale dist would demo yesterday's bot.
  */
 export function botCommand(repoRoot: string): { args: string[]; description: string } {
   const src = join(repoRoot, 'src');
+  const bundle = join(repoRoot, 'dist', 'main.js');
+  const builtAt = existsSync(bundle) ? statSync(bundle).mtimeMs : -1;
   const stale: string[] = [];
   const walk = (dir: string): void => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const full = join(dir, entry.name);
       if (entry.isDirectory()) walk(full);
-      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) {
-        const built = join(repoRoot, 'dist', relative(src, full).replace(/\.ts$/, '.js'));
-        if (!existsSync(built) || statSync(built).mtimeMs < statSync(full).mtimeMs) stale.push(relative(repoRoot, full));
-      }
+      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts') && statSync(full).mtimeMs > builtAt) stale.push(relative(repoRoot, full));
     }
   };
   walk(src);
-  if (stale.length === 0) return { args: ['dist/main.js'], description: 'node dist/main.js' };
-  return {
-    args: ['--import', 'tsx', 'src/main.ts'],
-    description: `tsx src/main.ts (dist/ is older than ${stale.length === 1 ? stale[0] : `${stale.length} source files`}; \`npm run build\` to run the compiled bot)`,
-  };
+  if (builtAt >= 0 && stale.length === 0) return { args: ['dist/main.js'], description: 'node dist/main.js' };
+  const why = builtAt < 0 ? 'there is no dist/main.js' : `dist/ is older than ${stale.length === 1 ? stale[0] : `${stale.length} source files`}`;
+  return { args: ['--import', 'tsx', 'src/main.ts'], description: `tsx src/main.ts (${why}; \`npm run build\` to run the bundled bot)` };
 }
 
 export interface BotChild extends ChildHandle {

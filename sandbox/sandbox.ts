@@ -13,6 +13,7 @@ import { stringify } from 'yaml';
 import { startKubernetesStandIn, type KubernetesStandIn } from '../test/support/kubernetes-stand-in.js';
 import { Route53StandIn } from '../test/support/route53-stand-in.js';
 import { startSlackStandIn, type SlackStandIn } from '../test/support/slack-stand-in.js';
+import { SocketModeStandIn } from '../test/support/socket-mode-stand-in.js';
 import { VersionEndpoints } from '../test/support/version-endpoints.js';
 import { ConsoleServer } from './console-server.js';
 import { demoConfig, PEOPLE, SERVICES, seedKubernetes, seedRoute53, seedVersions } from './demo.js';
@@ -22,12 +23,15 @@ export { SandboxProblem } from './processes.js';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BOT_TOKEN = 'xoxb-sandbox-not-a-real-token';
+const APP_TOKEN = 'xapp-1-sandbox-not-a-real-token';
 
 export interface SandboxOptions {
   /** Console port; 0 for any free one. Default: the first free port from 3000. */
   port?: number;
   /** Progress lines while starting (default: silent). */
   log?: (line: string) => void;
+  /** Run the bot over Socket Mode (SLACK_APP_TOKEN) against a Socket Mode stand-in. */
+  socketMode?: boolean;
 }
 
 export interface Sandbox {
@@ -36,6 +40,8 @@ export interface Sandbox {
   /** Where the bot's, Redis's and memcached's output and the generated strangler.yml are. */
   readonly dir: string;
   readonly botCommand: string;
+  /** How Slack reaches the bot: `HTTP` or `Socket Mode`. */
+  readonly transport: string;
   stop(): Promise<void>;
 }
 
@@ -77,6 +83,12 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       ),
       VersionEndpoints.start().then((s) => (closers.push(() => s.close()), s)),
     ]);
+    const socket = opts.socketMode ? await SocketModeStandIn.start() : undefined;
+    if (socket) {
+      closers.push(() => socket.close());
+      slack.socketMode = socket;
+      slack.appToken = APP_TOKEN;
+    }
     seedRoute53(r53);
     seedKubernetes(kube);
     const versionUrls = seedVersions(versions);
@@ -90,13 +102,13 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
 
     const signingSecret = randomBytes(16).toString('hex');
     log('starting the bot…');
-    const bot = await startBotProcess({ repoRoot: REPO_ROOT, dir, env: botEnv({ dir, configFile, signingSecret, redisUrl: redis.url, memcached: memcached.servers, r53, kube, slack }) });
+    const bot = await startBotProcess({ repoRoot: REPO_ROOT, dir, env: { ...botEnv({ dir, configFile, signingSecret, redisUrl: redis.url, memcached: memcached.servers, r53, kube, slack }), ...(socket ? { SLACK_APP_TOKEN: APP_TOKEN } : {}) } });
     children.push(bot);
     log(`bot: ${bot.description}, listening on ${bot.url}`);
 
-    consoleServer = new ConsoleServer({ slack, r53, kube, versions, currentVersions, botUrl: bot.url, signingSecret });
+    consoleServer = new ConsoleServer({ slack, r53, kube, versions, currentVersions, botUrl: bot.url, signingSecret, ...(socket ? { socket } : {}) });
     const port = await consoleServer.listen(opts.port === undefined ? { scanFrom: 3000 } : { port: opts.port });
-    return { url: `http://localhost:${port}/`, dir, botCommand: bot.description, stop };
+    return { url: `http://localhost:${port}/`, dir, botCommand: bot.description, transport: socket ? 'Socket Mode' : 'HTTP', stop };
   } catch (err) {
     await stop();
     throw err;

@@ -3,7 +3,6 @@
  * health); `worker` applies approved changes. Both are stateless apart from Redis, so any
  * number of either can run against one Redis.
  */
-import type { Server } from 'node:http';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { WebClient } from '@slack/web-api';
 import { INTERACTIVE_RETRIES } from './slack/retry-policy.js';
@@ -39,6 +38,7 @@ import { FollowUps } from './slack/follow-ups.js';
 import { slackLogger } from './slack/slack-logger.js';
 import { RequestStore } from './store/request-store.js';
 import { ZoneLock } from './store/zone-lock.js';
+import { EnvelopeLedger } from './store/envelope-ledger.js';
 import { countPortCalls, countRoute53Calls, watchShares } from './instrument.js';
 import { Metrics } from './metrics.js';
 import { healthRoutes } from './web/health-routes.js';
@@ -306,7 +306,7 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
     }
     const router = new CommandRouter({ config, store, pairs, desk, notifier, log, extensions });
     const followUps = new FollowUps({ concurrency: tuning.followUpConcurrency, maxPending: tuning.maxPendingCommands });
-    const app = createSlackApp({
+    const slack = createSlackApp({
       botToken: s.slack.botToken,
       signingSecret: s.slack.signingSecret,
       appToken: s.slack.appToken,
@@ -320,14 +320,13 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
       log,
       followUps,
       onBusy: () => metrics.commandsTurnedAway.inc(),
+      ...(s.slack.appToken ? { envelopes: new EnvelopeLedger(redis) } : {}),
     });
-    const server = (await app.start(s.port)) as unknown;
-    const address = (server as Server | undefined)?.address?.();
-    port = typeof address === 'object' && address ? address.port : s.port;
+    port = await slack.start();
     // Stop taking Slack requests first, so nothing new arrives while work drains; then answer
     // the commands already acked (their people are waiting on response_url).
     closers.unshift(async (force) => {
-      await app.stop();
+      await slack.app.stop();
       if (!force) await followUps.drain();
     });
   }

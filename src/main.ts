@@ -28,9 +28,15 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
   const config = await loadConfig(configPath, env);
   const tuning = readTuning(env);
   const botToken = required(env, 'SLACK_BOT_TOKEN', 'set it to the app’s Bot User OAuth Token (xoxb-…)');
-  const signingSecret = roles.includes('web')
-    ? required(env, 'SLACK_SIGNING_SECRET', 'set it to the app’s Signing Secret (Basic Information page)')
-    : '';
+  const appToken = env.SLACK_APP_TOKEN || undefined;
+  if (appToken !== undefined && !appToken.startsWith('xapp-')) {
+    throw new StartupProblem(
+      'SLACK_APP_TOKEN must be an app-level token (xapp-…, Basic Information → App-Level Tokens, with connections:write); unset it to receive Slack over HTTP instead',
+    );
+  }
+  // Socket Mode needs no signing secret: Slack's requests come over the bot's own WebSocket.
+  const signingSecret =
+    roles.includes('web') && !appToken ? required(env, 'SLACK_SIGNING_SECRET', 'set it to the app’s Signing Secret (Basic Information page)') : (env.SLACK_SIGNING_SECRET ?? '');
   const port = Number(env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new StartupProblem(`PORT must be a port number, got "${env.PORT}"`);
 
@@ -40,7 +46,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
     tuning,
     roles,
     redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    slack: { botToken, signingSecret, appToken: env.SLACK_APP_TOKEN || undefined, apiUrl: env.SLACK_API_URL || undefined },
+    slack: { botToken, signingSecret, appToken, apiUrl: env.SLACK_API_URL || undefined },
     port,
     log,
   });
@@ -73,7 +79,11 @@ function listenProblem(err: unknown): string | undefined {
 
 main(process.argv, process.env).catch((err: unknown) => {
   const message =
-    err instanceof StranglerError || err instanceof StartupProblem ? err.message : (listenProblem(err) ?? `unexpected error: ${(err as Error)?.message ?? err}`);
+    err instanceof StranglerError
+      ? `${err.message}${err.hint && !err.message.includes(err.hint) ? ` ${err.hint}` : ''}`
+      : err instanceof StartupProblem
+        ? err.message
+        : (listenProblem(err) ?? `unexpected error: ${(err as Error)?.message ?? err}`);
   process.stderr.write(`strangler cannot start: ${message}\n`);
   process.exit(1);
 });

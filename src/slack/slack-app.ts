@@ -2,11 +2,12 @@
  * The Bolt app: acks every command and click at once (Slack allows 3 s), then does the work
  * and answers privately. Signature verification is Bolt's and is never turned off.
  */
-import { App, type BlockButtonAction, type CustomRoute, type RespondArguments } from '@slack/bolt';
+import type { Server } from 'node:http';
+import { App, type BlockButtonAction, type CustomRoute, type RespondArguments, SocketModeReceiver } from '@slack/bolt';
 import { slackLogger } from './slack-logger.js';
 import { INTERACTIVE_RETRIES } from './retry-policy.js';
 import { parseCommand } from '../core/command.js';
-import { StranglerError } from '../core/errors.js';
+import { Forbidden, StranglerError, Unreachable } from '../core/errors.js';
 import type { Logger } from '../log.js';
 import type { SlackMessage } from './blocks.js';
 import { ACTION, plain } from './blocks.js';
@@ -17,6 +18,7 @@ import { renderRequestAck } from './render-request.js';
 import { parseButtonValue } from './button-value.js';
 import type { Click, RequestDesk } from './request-desk.js';
 import { afterWaitingRequests, type FollowUps } from './follow-ups.js';
+import type { EnvelopeLedger } from '../store/envelope-ledger.js';
 
 export interface SlackAppOptions {
   readonly botToken: string;
@@ -34,6 +36,14 @@ export interface SlackAppOptions {
   readonly followUps: FollowUps;
   /** Called when a command is turned away as busy (for the metric). */
   readonly onBusy?: () => void;
+  /** Socket Mode: envelopes already taken, so a redelivered one is handled once. */
+  readonly envelopes?: EnvelopeLedger;
+}
+
+export interface SlackApp {
+  readonly app: App;
+  /** Where health and metrics are served (Bolt's HTTP server, or Socket Mode's small one). */
+  start(): Promise<number>;
 }
 
 function ephemeral(m: SlackMessage): RespondArguments {
@@ -44,21 +54,56 @@ function renderBusy(pending: number): SlackMessage {
   return plain(`strangler is still working out ${pending} answers from a burst of commands, so it did not take this one; nothing was read or changed. Try again in a minute.`);
 }
 
-export function createSlackApp(o: SlackAppOptions): App {
-  const socketMode = Boolean(o.appToken);
+/** Why Socket Mode could not connect, said plainly (the app token is the usual suspect). */
+function socketModeStartError(err: unknown): Error {
+  const code = (err as { data?: { error?: string } })?.data?.error;
+  if (code === 'invalid_auth' || code === 'not_authed' || code === 'account_inactive' || code === 'token_revoked') {
+    return new Forbidden(`Slack refused SLACK_APP_TOKEN for Socket Mode (${code}).`, 'Create an app-level token with connections:write (Basic Information → App-Level Tokens).');
+  }
+  if (code === 'not_allowed_token_type') return new Forbidden('SLACK_APP_TOKEN is not an app-level token (not_allowed_token_type).', 'Use the xapp-… token, not the bot token.');
+  return new Unreachable(`Could not open a Socket Mode connection to Slack (${code ?? (err as Error)?.message ?? String(err)}).`, err);
+}
+
+export function createSlackApp(o: SlackAppOptions): SlackApp {
+  const logger = slackLogger(o.log, 'bolt');
+  const clientOptions = { ...(o.apiUrl ? { slackApiUrl: o.apiUrl } : {}), retryConfig: INTERACTIVE_RETRIES };
+  // Socket Mode: Slack's envelopes come over a WebSocket the bot opens (apps.connections.open, on
+  // SLACK_API_URL too); health and metrics are still served over HTTP on PORT. The envelope id is
+  // handed to the middleware below, which drops redeliveries of what was already taken.
+  const receiver = o.appToken
+    ? new SocketModeReceiver({
+        appToken: o.appToken,
+        logger,
+        installerOptions: { port: o.port, clientOptions },
+        customRoutes: o.routes,
+        customPropertiesExtractor: (args) => ({ envelopeId: (args as { envelope_id?: unknown }).envelope_id }),
+      })
+    : undefined;
   const app = new App({
     token: o.botToken,
-    signingSecret: o.signingSecret,
-    // In Socket Mode Bolt serves the custom routes (health, metrics) on installerOptions.port.
-    ...(socketMode ? { socketMode: true, appToken: o.appToken, installerOptions: { port: o.port } } : {}),
-    port: o.port,
-    customRoutes: o.routes,
-    logger: slackLogger(o.log, 'bolt'),
-    clientOptions: {
-      ...(o.apiUrl ? { slackApiUrl: o.apiUrl } : {}),
-      retryConfig: INTERACTIVE_RETRIES,
-    },
+    ...(receiver ? { receiver } : { signingSecret: o.signingSecret, port: o.port, customRoutes: o.routes }),
+    logger,
+    clientOptions,
   });
+
+  if (o.envelopes && receiver) {
+    const ledger = o.envelopes;
+    app.use(async (args) => {
+      const { context, next } = args;
+      const envelopeId = context['envelopeId'];
+      if (typeof envelopeId !== 'string') return next();
+      if (!context.retryNum) {
+        ledger.record(envelopeId).catch((err: Error) => o.log.warn({ err: err.message }, 'could not record a Socket Mode envelope'));
+        return next();
+      }
+      // Redis down: handling it (perhaps twice) beats dropping it; the handlers say Redis is down.
+      const first = await ledger.takeRedelivery(envelopeId).catch(() => true);
+      if (first) return next();
+      o.log.info({ envelopeId, retryNum: context.retryNum }, 'redelivered Socket Mode envelope already taken; acked and ignored');
+      const ack = (args as { ack?: () => Promise<void> }).ack;
+      if (ack) await ack();
+    });
+  }
 
   const { router, desk, notifier, log, followUps } = o;
 
@@ -146,5 +191,18 @@ export function createSlackApp(o: SlackAppOptions): App {
     log.error({ err: err.message, code: (err as { code?: string }).code }, 'slack app error');
   });
 
-  return app;
+  return {
+    app,
+    async start() {
+      const started = (await app.start(o.port).catch((err: unknown) => {
+        throw receiver ? socketModeStartError(err) : err;
+      })) as unknown;
+      // Socket Mode's start() answers with the connection, not the server; its HTTP server is the receiver's.
+      const server = receiver ? (receiver as unknown as { httpServer?: Server }).httpServer : (started as Server | undefined);
+      if (!server) return o.port;
+      if (!server.listening) await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
+      const address = server.address();
+      return typeof address === 'object' && address ? address.port : o.port;
+    },
+  };
 }

@@ -172,7 +172,7 @@ describe('the built bot as processes: replicas, crashes, shutdown, health, metri
     for (const secret of [BOT_TOKEN, SIGNING_SECRET, 'test-secret-access-key']) expect(all).not.toContain(secret);
   });
 
-  it('refuses to start with a clear message: invalid config, unreachable Redis, unknown role, a port in use', async () => {
+  it('refuses to start with a clear message: invalid config, unreachable Redis, unknown role, a bad or refused app token, a port in use', async () => {
     const badConfig = writeConfig({ slack: { approvers: ['U0BOB'] }, services: { api: { route53: { recordName: 'api.example.com', kubernetesSetIdentifier: 'a', ec2SetIdentifier: 'b' } } } });
     const bad = await startBotProcess({ ...h.processEnv(badConfig) }, { waitReady: false });
     expect(await bad.exited).toBe(1);
@@ -187,6 +187,22 @@ describe('the built bot as processes: replicas, crashes, shutdown, health, metri
     const role = await startBotProcess(h.processEnv(configPath), { args: ['webworker'], waitReady: false });
     expect(await role.exited).toBe(1);
     expect(role.output.join('\n')).toContain('unknown role "webworker": use web, worker or all');
+
+    const notAppToken = await startBotProcess({ ...h.processEnv(configPath), SLACK_APP_TOKEN: BOT_TOKEN }, { waitReady: false });
+    expect(await notAppToken.exited).toBe(1);
+    expect(notAppToken.output.join('\n')).toContain('strangler cannot start: SLACK_APP_TOKEN must be an app-level token (xapp-…');
+    expect(notAppToken.output.join('\n')).not.toContain(BOT_TOKEN);
+
+    h.slack.appToken = 'xapp-1-the-one-slack-knows';
+    try {
+      const refused = await startBotProcess({ ...h.processEnv(configPath), SLACK_APP_TOKEN: 'xapp-1-revoked' }, { waitReady: false });
+      expect(await refused.exited).toBe(1);
+      expect(refused.output.join('\n')).toContain('strangler cannot start: Slack refused SLACK_APP_TOKEN for Socket Mode (invalid_auth). Create an app-level token with connections:write');
+      expect(refused.output.join('\n')).not.toMatch(/\n\s+at /);
+      expect(refused.output.join('\n')).not.toContain('xapp-1-revoked');
+    } finally {
+      h.slack.appToken = undefined;
+    }
 
     const squatter = createServer();
     await new Promise<void>((r) => squatter.listen(0, '127.0.0.1', r));

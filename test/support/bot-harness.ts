@@ -13,11 +13,13 @@ import { type KubernetesStandIn, startKubernetesStandIn } from './kubernetes-sta
 import { startMemcachedServer } from './memcached-server.js';
 import { startRedisServer, type RedisServer } from './redis-server.js';
 import { Route53StandIn, type StandInRecord } from './route53-stand-in.js';
-import { postBlockAction, postSlashCommand, type SendOptions, type SlackHttpResult } from './slack-requests.js';
+import { blockActionPayload, type BlockActionInput, postBlockAction, postSlashCommand, type SendOptions, slashCommandFields, type SlackHttpResult, type SlashCommandInput } from './slack-requests.js';
+import { sendAsHttp, SocketModeStandIn } from './socket-mode-stand-in.js';
 import { type SlackStandIn, type StoredMessage, startSlackStandIn, renderedText } from './slack-stand-in.js';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
 export const BOT_TOKEN = 'xoxb-test-token';
+export const APP_TOKEN = 'xapp-1-A0STRANGLER-test';
 export const ZONE = 'Z0123456789ABC';
 export const APPROVALS = 'C0APPROVALS';
 export const OPS = 'C0OPS';
@@ -73,6 +75,11 @@ export interface HarnessOptions {
   kubernetes?: boolean;
   /** Start only the outside world; the test runs bots itself (e.g. as child processes). */
   noBot?: boolean;
+  /**
+   * Slack over Socket Mode: the bot gets an app token and opens a WebSocket to the Socket Mode
+   * stand-in; `command` and `click` send envelopes on it instead of signed HTTP requests.
+   */
+  socketMode?: boolean;
 }
 
 type MemcachedServer = Awaited<ReturnType<typeof startMemcachedServer>>;
@@ -82,6 +89,7 @@ export class BotHarness {
   config!: Config;
   kube?: KubernetesStandIn;
   memcached?: MemcachedServer;
+  socket?: SocketModeStandIn;
   private responseSeq = 0;
 
   private constructor(
@@ -109,6 +117,11 @@ export class BotHarness {
       [h.kube, h.memcached] = await Promise.all([startKubernetesStandIn(), startMemcachedServer()]);
       process.env.KUBECONFIG = h.kube.kubeconfig();
       process.env.MEMCACHE_SERVERS = h.memcached.servers;
+    }
+    if (opts.socketMode) {
+      h.socket = await SocketModeStandIn.start();
+      slack.socketMode = h.socket;
+      slack.appToken = APP_TOKEN;
     }
     h.config = parseConfig(opts.config ?? baseConfig(), 'test config');
     if (!opts.noBot) await h.startBot();
@@ -145,7 +158,7 @@ export class BotHarness {
       tuning: readTuning({ ...TEST_TUNING_ENV, ...this.opts.env }),
       roles: this.opts.roles ?? ['web', 'worker'],
       redisUrl: this.redis.url,
-      slack: { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, apiUrl: this.slack.apiUrl },
+      slack: { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, apiUrl: this.slack.apiUrl, ...(this.socket ? { appToken: APP_TOKEN } : {}) },
       port: 0,
       log: silentLogger,
     });
@@ -160,12 +173,8 @@ export class BotHarness {
   /** Types `/strangle <text>`; returns the HTTP answer and the id of its response_url. */
   async command(user: string, text: string, opts: SendOptions & { channel?: string } = {}): Promise<{ http: SlackHttpResult; responseId: string }> {
     const responseId = `cmd-${++this.responseSeq}`;
-    const http = await postSlashCommand(
-      this.baseUrl,
-      SIGNING_SECRET,
-      { text, userId: user, channelId: opts.channel ?? OPS, responseUrl: this.slack.responseUrl(responseId) },
-      opts,
-    );
+    const input: SlashCommandInput = { text, userId: user, channelId: opts.channel ?? OPS, responseUrl: this.slack.responseUrl(responseId) };
+    const http = this.socket ? await sendAsHttp(this.socket, 'slash_commands', slashCommandFields(input)) : await postSlashCommand(this.baseUrl, SIGNING_SECRET, input, opts);
     return { http, responseId };
   }
 
@@ -187,21 +196,18 @@ export class BotHarness {
   async click(user: string, message: StoredMessage, actionId: string, opts: SendOptions = {}): Promise<SlackHttpResult> {
     const button = findButton(message, actionId);
     if (!button) throw new Error(`no ${actionId} button on message ${message.ts}: ${renderedText(message)}`);
-    return postBlockAction(
-      this.baseUrl,
-      SIGNING_SECRET,
-      {
-        userId: user,
-        channelId: message.channel,
-        messageTs: message.ts,
-        actionId,
-        value: String(button.value),
-        responseUrl: this.slack.responseUrl(`click-${++this.responseSeq}`),
-        message: { text: message.text, blocks: message.blocks },
-      },
-      opts,
-    );
+    const input: BlockActionInput = {
+      userId: user,
+      channelId: message.channel,
+      messageTs: message.ts,
+      actionId,
+      value: String(button.value),
+      responseUrl: this.slack.responseUrl(`click-${++this.responseSeq}`),
+      message: { text: message.text, blocks: message.blocks },
+    };
+    return this.socket ? sendAsHttp(this.socket, 'interactive', blockActionPayload(input)) : postBlockAction(this.baseUrl, SIGNING_SECRET, input, opts);
   }
+
 
   /** The approval message of request #id, as it stands now in the approval channel. */
   approvalMessage(id: number, channel = APPROVALS): StoredMessage | undefined {
@@ -231,7 +237,7 @@ export class BotHarness {
 
   async close(): Promise<void> {
     await this.bot?.stop({ force: true }).catch(() => undefined);
-    await Promise.allSettled([this.redis.stop(), this.r53.close(), this.slack.close(), this.kube?.close(), this.memcached?.stop()]);
+    await Promise.allSettled([this.redis.stop(), this.r53.close(), this.slack.close(), this.kube?.close(), this.memcached?.stop(), this.socket?.close()]);
   }
 }
 

@@ -471,6 +471,9 @@ export class SlackStandIn {
     // Slack also takes `token` as a form field, but WebClient always sends the header, so requiring
     // it here catches a client built without a token instead of hiding it.
     if (!bearer) return platformError('not_authed');
+    // Socket Mode's handshake takes the app-level token (xapp-…) and nothing else, as Slack does.
+    if (method === 'apps.connections.open') return this.openConnection(bearer);
+    if (bearer.startsWith('xapp-')) return platformError('not_allowed_token_type');
     if (this.opts.token !== undefined && bearer !== this.opts.token) return platformError('invalid_auth');
 
     const fault = await this.consumeFaults(method);
@@ -508,6 +511,20 @@ export class SlackStandIn {
       default:
         return platformError('unknown_method');
     }
+  }
+
+  /** Where `apps.connections.open` sends the app: a Socket Mode stand-in's next single-use URL. */
+  socketMode: { nextUrl(): string } | undefined;
+  /** The app-level token `apps.connections.open` accepts (any xapp- token when unset). */
+  appToken: string | undefined;
+
+  private async openConnection(bearer: string): Promise<Reply> {
+    if (!bearer.startsWith('xapp-')) return platformError('not_allowed_token_type');
+    if (this.appToken !== undefined && bearer !== this.appToken) return platformError('invalid_auth');
+    const fault = await this.consumeFaults('apps.connections.open');
+    if (fault) return fault;
+    if (!this.socketMode) return platformError('socket_mode_not_enabled');
+    return okReply({ url: this.socketMode.nextUrl() });
   }
 
   private async consumeFaults(method: string): Promise<Reply | undefined> {
