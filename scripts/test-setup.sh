@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sourced by test.sh and soak.sh: sets up what a fresh Debian box with Node 20 lacks for the tests
-# (redis-server, memcached, chromium as binaries; node_modules). The tests start their own
+# (redis-server, memcached, openssl, chromium as binaries; node_modules). Sentinels are redis-server
+# started with --sentinel, so Debian's redis-sentinel package is not needed. The tests start their own
 # redis-server and memcached on free ports, so this never starts (and keeps apt from starting)
 # system services.
 
@@ -18,6 +19,8 @@ node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.ex
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v memcached >/dev/null 2>&1 || missing+=(memcached)
+# openssl makes the throwaway CA of the Redis TLS tests.
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 [[ -x /usr/bin/chromium ]] || missing+=(chromium fonts-liberation fonts-dejavu-core)
 
 if ((${#missing[@]} > 0)); then

@@ -30,14 +30,27 @@ summary() {
   node -e 'const r = require(process.argv[1]); console.log(`${process.argv[2]}: ${r.numPassedTests} passed, ${r.numFailedTests} failed`)' "$PWD/$1" "$2"
 }
 
+# Checks of what the whole suite did (the API permissions it used, against deploy/): they need
+# the whole suite, so a run of some files only (`npm test -- test/unit`) leaves them out.
+after_suite() {
+  if (($# == 0)); then
+    step "After the suite on Node $("$1" --version): least privilege (vitest.after-suite.config.ts)"
+    "$1" node_modules/vitest/vitest.mjs run --config vitest.after-suite.config.ts
+  else
+    echo "(least-privilege check left out: it needs the whole suite, and this run was given: $*)"
+  fi
+}
+
 step "Tests on Node $(node --version) (vitest run${*:+ $*})"
 node node_modules/vitest/vitest.mjs run --reporter=default --reporter=json --outputFile.json=.tmp/vitest-results.json "$@"
 summary .tmp/vitest-results.json "Node $(node --version)"
+after_suite "$(command -v node)" "$@"
 
 # Child processes (bots, the load generator) are spawned with process.execPath, so they run on
 # Node 22 too.
 step "Tests on Node $("$NODE22" --version) (vitest run${*:+ $*})"
 "$NODE22" node_modules/vitest/vitest.mjs run --reporter=default --reporter=json --outputFile.json=.tmp/vitest-results-node22.json "$@"
+after_suite "$NODE22" "$@"
 
 # One plain closing block for CI logs, whatever the reporter printed above.
 summary .tmp/vitest-results.json "Node $(node --version)"

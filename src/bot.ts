@@ -26,7 +26,7 @@ import { describeChange } from './slack/render-request.js';
 import { slackErrorCode } from './slack/notifier.js';
 import { ChangeQueue } from './queue/change-queue.js';
 import { ChangeWorker } from './queue/change-worker.js';
-import { connectRedis, workerRedis } from './redis-connection.js';
+import { connectRedis, describeRedis, type RedisSettings, workerRedis } from './redis-connection.js';
 import { type CommandExtensions, CommandRouter } from './slack/command-router.js';
 import { CronOverview } from './slack/cron-overview.js';
 import { cronJobLines, renderCronList } from './slack/render-cron.js';
@@ -50,7 +50,8 @@ export interface BotSettings {
   readonly config: Config;
   readonly tuning: Tuning;
   readonly roles: readonly Role[];
-  readonly redisUrl: string;
+  /** A redis:// or rediss:// URL, or settings from readRedisSettings (TLS CA, Sentinel). */
+  readonly redis: RedisSettings | string;
   readonly slack: { botToken: string; signingSecret: string; appToken?: string | undefined; apiUrl?: string | undefined };
   readonly port: number;
   readonly log: Logger;
@@ -149,12 +150,21 @@ function slackAuthCheck(client: WebClient): () => Promise<string | undefined> {
 export async function startBot(s: BotSettings): Promise<RunningBot> {
   const { config, tuning, log } = s;
   const clock = s.clock ?? systemClock;
-  const redis = await connectRedis(s.redisUrl);
+  const redis = await connectRedis(s.redis);
   const closers: Array<(force: boolean) => Promise<unknown>> = [];
 
   const queue = new ChangeQueue(redis, tuning);
   queue.queue.on('error', (err) => log.warn({ err: err.message }, 'queue connection error'));
   const metrics = new Metrics({ queueDepth: () => queue.depth() });
+  // Behind Sentinel a failover promotes a replica, which has only what was replicated to it:
+  // every request transition waits for one replica before anyone is told of it.
+  const sentinel = typeof s.redis !== 'string' && s.redis.kind === 'sentinel';
+  const durability = {
+    replicas: sentinel ? 1 : 0,
+    timeoutMs: 500,
+    onShortfall: (acked: number, wanted: number) =>
+      log.warn({ acked, wanted, redis: describeRedis(s.redis) }, 'a request was written to Redis but not yet to a replica; a failover now could lose it'),
+  };
   const store = new RequestStore(redis, (next, previous) => {
     if (next.status === previous?.status) return;
     metrics.requestChanged(next);
@@ -174,7 +184,7 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
       },
       `request #${next.id} ${next.status}`,
     );
-  });
+  }, undefined, durability);
   const client = new WebClient(s.slack.botToken, {
     ...(s.slack.apiUrl ? { slackApiUrl: s.slack.apiUrl } : {}),
     retryConfig: INTERACTIVE_RETRIES,
@@ -225,7 +235,7 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
       targetOf: (service: string) => pairTarget(config, service),
       syncTimeoutMs: tuning.route53SyncTimeoutMs,
     };
-    const connection: Redis = workerRedis(s.redisUrl);
+    const connection: Redis = workerRedis(s.redis);
     worker = new ChangeWorker({
       connection,
       store,

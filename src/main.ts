@@ -8,6 +8,7 @@ import { loadConfig } from './config/load-config.js';
 import { readTuning } from './config/tuning.js';
 import { StranglerError } from './core/errors.js';
 import { createLogger } from './log.js';
+import { readRedisSettings } from './redis-connection.js';
 
 const ROLES: Record<string, Role[]> = { web: ['web'], worker: ['worker'], all: ['web', 'worker'] };
 
@@ -45,7 +46,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
     config,
     tuning,
     roles,
-    redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    redis: readRedisSettings(env),
     slack: { botToken, signingSecret, appToken, apiUrl: env.SLACK_API_URL || undefined },
     port,
     log,

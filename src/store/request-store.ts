@@ -20,12 +20,33 @@ export type NewRequest = Omit<ChangeRequest, 'id' | 'status'>;
 /** Told of every request written, with its previous state (none for a new one): audit log and metrics. */
 export type RequestListener = (next: ChangeRequest, previous: ChangeRequest | undefined) => void;
 
+export interface Durability {
+  /**
+   * Replicas that must hold a write before it counts as done (Redis WAIT). Redis replicates
+   * asynchronously: without this, a request a person was told is approved could vanish with a
+   * master that died before passing it on, and the replica that takes over would not know it.
+   */
+  readonly replicas: number;
+  /** How long to wait for them; past it the write stands, and a warning says how many had it. */
+  readonly timeoutMs: number;
+  readonly onShortfall?: (acked: number, wanted: number) => void;
+}
+
 export class RequestStore {
   constructor(
     private readonly redis: Redis,
     private readonly listener: RequestListener = () => undefined,
     private readonly prefix = 'strangler:',
+    private readonly durability: Durability = { replicas: 0, timeoutMs: 0 },
   ) {}
+
+  /** Holds until the writes made so far on this connection reached the wanted replicas (if any). */
+  private async replicated(): Promise<void> {
+    const { replicas, timeoutMs, onShortfall } = this.durability;
+    if (replicas <= 0) return;
+    const acked = Number(await this.redis.wait(replicas, timeoutMs));
+    if (acked < replicas) onShortfall?.(acked, replicas);
+  }
 
   private key(...parts: Array<string | number>): string {
     return this.prefix + parts.join(':');
@@ -73,6 +94,7 @@ export class RequestStore {
         String(HISTORY_KEEP),
       );
       if (won === 1) {
+        await this.replicated();
         this.listener(request, undefined);
         return request;
       }
@@ -134,6 +156,7 @@ export class RequestStore {
       if (isRollbackPoint(next) && !isRollbackPoint(previous)) tx.set(this.key('last-applied', target), String(id));
       const res = await tx.exec();
       if (res !== null) {
+        await this.replicated();
         this.listener(next, previous);
         return next;
       }

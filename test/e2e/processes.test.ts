@@ -188,6 +188,12 @@ describe('the built bot as processes: replicas, crashes, shutdown, health, metri
     expect(await role.exited).toBe(1);
     expect(role.output.join('\n')).toContain('unknown role "webworker": use web, worker or all');
 
+    const { REDIS_URL: _url, ...withoutUrl } = h.processEnv(configPath);
+    const noSentinel = await startBotProcess({ ...withoutUrl, REDIS_SENTINELS: '127.0.0.1:1', REDIS_SENTINEL_NAME: 'strangler-master' }, { waitReady: false });
+    expect(await noSentinel.exited).toBe(1);
+    expect(noSentinel.output.join('\n')).toMatch(/strangler cannot start: Cannot reach Redis at Sentinel master "strangler-master" \(sentinels 127\.0\.0\.1:1\): .*Check REDIS_SENTINELS and REDIS_SENTINEL_NAME/);
+    expect(noSentinel.output.join('\n')).not.toMatch(/\n\s+at /);
+
     const notAppToken = await startBotProcess({ ...h.processEnv(configPath), SLACK_APP_TOKEN: BOT_TOKEN }, { waitReady: false });
     expect(await notAppToken.exited).toBe(1);
     expect(notAppToken.output.join('\n')).toContain('strangler cannot start: SLACK_APP_TOKEN must be an app-level token (xapp-…');

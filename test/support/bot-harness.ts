@@ -4,6 +4,7 @@
  * point it anywhere: AWS_ENDPOINT_URL_ROUTE_53, SLACK_API_URL-style options and a config.
  */
 import { startBot, type Role, type RunningBot } from '../../src/bot.js';
+import type { RedisSettings } from '../../src/redis-connection.js';
 import { parseConfig } from '../../src/config/load-config.js';
 import type { Config } from '../../src/config/schema.js';
 import { readTuning } from '../../src/config/tuning.js';
@@ -80,6 +81,8 @@ export interface HarnessOptions {
    * stand-in; `command` and `click` send envelopes on it instead of signed HTTP requests.
    */
   socketMode?: boolean;
+  /** Where the bot's Redis is, when not the harness's own redis-server (TLS, Sentinel). */
+  redis?: RedisSettings | string;
 }
 
 type MemcachedServer = Awaited<ReturnType<typeof startMemcachedServer>>;
@@ -157,7 +160,7 @@ export class BotHarness {
       config: this.config,
       tuning: readTuning({ ...TEST_TUNING_ENV, ...this.opts.env }),
       roles: this.opts.roles ?? ['web', 'worker'],
-      redisUrl: this.redis.url,
+      redis: this.opts.redis ?? this.redis.url,
       slack: { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, apiUrl: this.slack.apiUrl, ...(this.socket ? { appToken: APP_TOKEN } : {}) },
       port: 0,
       log: silentLogger,

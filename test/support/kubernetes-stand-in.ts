@@ -23,6 +23,7 @@
  * - List items carry no kind/apiVersion (the API server omits them); `limit`/`continue` page.
  * - Timestamps are RFC 3339 with whole seconds, as the API server writes them.
  */
+import { recordApiUse } from './api-usage.js';
 import { text as readText } from 'node:stream/consumers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createHash, randomUUID } from 'node:crypto';
@@ -478,6 +479,7 @@ export class KubernetesStandIn {
       status: 0,
     };
     this.calls.push(call);
+    recordApiUse(`kubernetes ${rbacUse(req.method ?? 'GET', url, name)}`);
     if (this.latencyMs > 0) await sleep(this.latencyMs);
 
     let code = 200;
@@ -845,4 +847,21 @@ function stamp(d: Date | string): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-
+/** The request as RBAC names it: `<API group>/<resource>/<verb>` (the core group is empty). */
+function rbacUse(method: string, url: URL, name: string | undefined): string {
+  const parts = url.pathname.split('/').filter(Boolean);
+  // /api/v1/namespaces/ns/pods[/name] or /apis/<group>/<version>/namespaces/ns/<resource>[/name]
+  const group = parts[0] === 'apis' ? (parts[1] ?? '') : '';
+  const rest = parts.slice(parts[0] === 'apis' ? 3 : 2);
+  const resource = rest[0] === 'namespaces' ? (rest[2] ?? 'namespaces') : (rest[0] ?? '');
+  const watching = ['1', 'true'].includes(url.searchParams.get('watch') ?? '');
+  const verb =
+    method === 'GET'
+      ? watching
+        ? 'watch'
+        : name === undefined
+          ? 'list'
+          : 'get'
+      : ({ PATCH: 'patch', PUT: 'update', POST: 'create', DELETE: name === undefined ? 'deletecollection' : 'delete' } as Record<string, string>)[method] ?? method.toLowerCase();
+  return `${group}/${resource}/${verb}`;
+}

@@ -18,6 +18,7 @@
  *   callers must read the message. The legacy shape is available (`invalidChangeBatchFormat:
  *   'legacy'`) to show what old responses do to the SDK: it surfaces as name `Unknown`.
  */
+import { recordApiUse } from './api-usage.js';
 import { text as readText } from 'node:stream/consumers';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
@@ -241,6 +242,7 @@ export class Route53StandIn {
       status: 0,
     };
     this.calls.push(call);
+    if (route.operation !== 'Unknown') recordApiUse(`route53 ${route.operation}`);
     const hold = this.holds.findIndex((h) => h.operation === route.operation);
     if (hold >= 0) {
       const [h] = this.holds.splice(hold, 1);
