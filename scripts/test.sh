@@ -33,9 +33,11 @@ summary() {
 # Checks of what the whole suite did (the API permissions it used, against deploy/): they need
 # the whole suite, so a run of some files only (`npm test -- test/unit`) leaves them out.
 after_suite() {
+  local node_bin=$1
+  shift
   if (($# == 0)); then
-    step "After the suite on Node $("$1" --version): least privilege (vitest.after-suite.config.ts)"
-    "$1" node_modules/vitest/vitest.mjs run --config vitest.after-suite.config.ts
+    step "After the suite on Node $("$node_bin" --version): least privilege (vitest.after-suite.config.ts)"
+    "$node_bin" node_modules/vitest/vitest.mjs run --config vitest.after-suite.config.ts
   else
     echo "(least-privilege check left out: it needs the whole suite, and this run was given: $*)"
   fi
