@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { ALICE, baseConfig, BOB, BOT_TOKEN, BotHarness, CAROL, SIGNING_SECRET } from '../support/bot-harness.js';
 import { type BotProcess, startBotProcess, waitHttp, writeConfig } from '../support/bot-process.js';
+import { makeTestCa, startTlsRedis } from '../support/redis-ha.js';
 import { renderedText } from '../support/slack-stand-in.js';
 import { VersionEndpoints } from '../support/version-endpoints.js';
 
@@ -172,7 +173,7 @@ describe('the built bot as processes: replicas, crashes, shutdown, health, metri
     for (const secret of [BOT_TOKEN, SIGNING_SECRET, 'test-secret-access-key']) expect(all).not.toContain(secret);
   });
 
-  it('refuses to start with a clear message: invalid config, unreachable Redis, unknown role, a bad or refused app token, a port in use', async () => {
+  it('refuses to start with a clear message: invalid config, unreachable Redis or Sentinel, an untrusted TLS certificate, unknown role, a bad or refused app token, a port in use', async () => {
     const badConfig = writeConfig({ slack: { approvers: ['U0BOB'] }, services: { api: { route53: { recordName: 'api.example.com', kubernetesSetIdentifier: 'a', ec2SetIdentifier: 'b' } } } });
     const bad = await startBotProcess({ ...h.processEnv(badConfig) }, { waitReady: false });
     expect(await bad.exited).toBe(1);
@@ -193,6 +194,17 @@ describe('the built bot as processes: replicas, crashes, shutdown, health, metri
     expect(await noSentinel.exited).toBe(1);
     expect(noSentinel.output.join('\n')).toMatch(/strangler cannot start: Cannot reach Redis at Sentinel master "strangler-master" \(sentinels 127\.0\.0\.1:1\): .*Check REDIS_SENTINELS and REDIS_SENTINEL_NAME/);
     expect(noSentinel.output.join('\n')).not.toMatch(/\n\s+at /);
+
+    const ca = makeTestCa();
+    const tlsRedis = await startTlsRedis(ca);
+    try {
+      const untrusted = await startBotProcess({ ...withoutUrl, REDIS_URL: tlsRedis.tlsUrl }, { waitReady: false });
+      expect(await untrusted.exited).toBe(1);
+      expect(untrusted.output.join('\n')).toMatch(/strangler cannot start: Cannot reach Redis at rediss:\/\/127\.0\.0\.1:\d+\/?: .*The TLS handshake failed: set REDIS_CA_FILE to the CA that signed the server's certificate\./);
+      expect(untrusted.output.join('\n')).not.toMatch(/\n\s+at /);
+    } finally {
+      await tlsRedis.stop();
+    }
 
     const notAppToken = await startBotProcess({ ...h.processEnv(configPath), SLACK_APP_TOKEN: BOT_TOKEN }, { waitReady: false });
     expect(await notAppToken.exited).toBe(1);
