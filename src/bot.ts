@@ -315,7 +315,11 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
       };
     }
     const router = new CommandRouter({ config, store, pairs, desk, notifier, log, extensions });
-    const followUps = new FollowUps({ concurrency: tuning.followUpConcurrency, maxPending: tuning.maxPendingCommands });
+    const followUps = new FollowUps({
+      concurrency: tuning.followUpConcurrency,
+      maxPending: tuning.maxPendingCommands,
+      onError: (err) => log.error({ err: (err as Error)?.stack ?? String(err) }, 'a command answer or click failed unexpectedly'),
+    });
     const slack = createSlackApp({
       botToken: s.slack.botToken,
       signingSecret: s.slack.signingSecret,
@@ -337,7 +341,8 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
     // the commands already acked (their people are waiting on response_url).
     closers.unshift(async (force) => {
       await slack.app.stop();
-      if (!force) await followUps.drain();
+      // Bounded, so answers still waiting cannot push a change being applied past the hard stop.
+      if (!force) await Promise.race([followUps.drain(), new Promise((r) => setTimeout(r, tuning.shutdownMs / 2).unref())]);
     });
   }
 

@@ -201,8 +201,9 @@ export class Route53WeightedPair implements WeightedPair {
 
   /**
    * Joins the listing of `zone` already in flight, or starts one. Ten people typing `status` at
-   * once then cost one listing rather than ten against the account's 5 requests a second, and
-   * each still sees records read after they asked. Nothing is kept once the listing settles.
+   * once then cost one listing rather than ten against the account's 5 requests a second. A
+   * caller who joins may get records read up to one listing's duration before they asked;
+   * nothing is kept once the listing settles, so the next caller lists afresh.
    */
   private sharedListing(zone: string): Promise<Map<string, ResourceRecordSet[]>> {
     let listing = this.listings.get(zone);

@@ -108,8 +108,9 @@ export class CommandRouter {
   }
 
   /**
-   * Several people asking for the same status at once get one answer, read after each of them
-   * asked (it is shared only while in flight), at the cost of one read of Route 53 and Redis.
+   * Several people asking for the same status at once get one answer, at the cost of one read of
+   * Route 53 and Redis. It is shared only while in flight: someone who joins may see it as read
+   * up to one read's duration before they asked, and the next status after it reads again.
    */
   status(target?: string): Promise<SlackMessage> {
     const key = target ?? '';

@@ -3,6 +3,7 @@
  * and answers privately. Signature verification is Bolt's and is never turned off.
  */
 import type { Server } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { App, type BlockButtonAction, type CustomRoute, type RespondArguments, SocketModeReceiver } from '@slack/bolt';
 import { slackLogger } from './slack-logger.js';
 import { INTERACTIVE_RETRIES } from './retry-policy.js';
@@ -57,10 +58,10 @@ function renderBusy(pending: number): SlackMessage {
 /** Why Socket Mode could not connect, said plainly (the app token is the usual suspect). */
 function socketModeStartError(err: unknown): Error {
   const code = (err as { data?: { error?: string } })?.data?.error;
-  if (code === 'invalid_auth' || code === 'not_authed' || code === 'account_inactive' || code === 'token_revoked') {
+  // The codes the Socket Mode client gives up on at once (UnrecoverableSocketModeStartError).
+  if (code === 'invalid_auth' || code === 'not_authed' || code === 'account_inactive' || code === 'user_removed_from_team' || code === 'team_disabled') {
     return new Forbidden(`Slack refused SLACK_APP_TOKEN for Socket Mode (${code}).`, 'Create an app-level token with connections:write (Basic Information → App-Level Tokens).');
   }
-  if (code === 'not_allowed_token_type') return new Forbidden('SLACK_APP_TOKEN is not an app-level token (not_allowed_token_type).', 'Use the xapp-… token, not the bot token.');
   return new Unreachable(`Could not open a Socket Mode connection to Slack (${code ?? (err as Error)?.message ?? String(err)}).`, err);
 }
 
@@ -74,7 +75,9 @@ export function createSlackApp(o: SlackAppOptions): SlackApp {
     ? new SocketModeReceiver({
         appToken: o.appToken,
         logger,
-        installerOptions: { port: o.port, clientOptions },
+        // Only the API URL: the Socket Mode client's own retries of apps.connections.open (many,
+        // backing off) suit a reconnect far better than the interactive policy's five.
+        installerOptions: { port: o.port, clientOptions: o.apiUrl ? { slackApiUrl: o.apiUrl } : {} },
         customRoutes: o.routes,
         customPropertiesExtractor: (args) => ({ envelopeId: (args as { envelope_id?: unknown }).envelope_id }),
       })
@@ -92,16 +95,19 @@ export function createSlackApp(o: SlackAppOptions): SlackApp {
       const { context, next } = args;
       const envelopeId = context['envelopeId'];
       if (typeof envelopeId !== 'string') return next();
-      if (!context.retryNum) {
-        ledger.record(envelopeId).catch((err: Error) => o.log.warn({ err: err.message }, 'could not record a Socket Mode envelope'));
-        return next();
+      if (context.retryNum) {
+        // Bounded: a redelivery is already late, and a Redis that does not answer must not hold
+        // its ack for ever. Unknown counts as not handled: better twice-checked than dropped.
+        const handled = await Promise.race([ledger.handled(envelopeId).catch(() => false), sleep(1000).then(() => false)]);
+        if (handled) {
+          o.log.info({ envelopeId, retryNum: context.retryNum }, 'redelivered Socket Mode envelope already handled; acked and ignored');
+          const ack = (args as { ack?: () => Promise<void> }).ack;
+          if (ack) await ack();
+          return;
+        }
       }
-      // Redis down: handling it (perhaps twice) beats dropping it; the handlers say Redis is down.
-      const first = await ledger.takeRedelivery(envelopeId).catch(() => true);
-      if (first) return next();
-      o.log.info({ envelopeId, retryNum: context.retryNum }, 'redelivered Socket Mode envelope already taken; acked and ignored');
-      const ack = (args as { ack?: () => Promise<void> }).ack;
-      if (ack) await ack();
+      await next();
+      ledger.record(envelopeId).catch((err: Error) => o.log.warn({ err: err.message }, 'could not record a handled Socket Mode envelope'));
     });
   }
 
@@ -129,10 +135,10 @@ export function createSlackApp(o: SlackAppOptions): SlackApp {
     }
     await ack();
     log.info({ actor: origin.user, command: cmd.kind }, 'command');
-    // A status read starts at once so that everyone asking joins the one in flight (the router
-    // shares it); only posting the answer waits for a slot. Everything else waits as a whole.
     const parsed = cmd;
-    const shared = cmd.kind === 'status' ? afterWaitingRequests().then(() => router.answer(parsed, origin)) : undefined;
+    // The status of everything (the one everybody types in an incident) starts outside the limit
+    // so that all of a burst shares one read; a status of one target waits its turn like the rest.
+    const shared = cmd.kind === 'status' && cmd.target === undefined ? afterWaitingRequests().then(() => router.answer(parsed, origin)) : undefined;
     followUps.run(async () => {
       const answer = await (shared ?? router.answer(parsed, origin));
       await respond(ephemeral(answer)).catch((err: Error) => log.warn({ err: err.message }, 'could not answer the command'));
@@ -142,8 +148,7 @@ export function createSlackApp(o: SlackAppOptions): SlackApp {
   // Clicks are not queued behind commands: they come at a human pace, and an approval is never
   // dropped or kept waiting behind a burst of `status`.
   const onButton = (actionId: string, handle: (click: Click, channel: string) => Promise<SlackMessage | void>) => {
-    app.action<BlockButtonAction>({ action_id: actionId }, async ({ ack, body, action }) => {
-      await ack();
+    const answer = async (body: BlockButtonAction, action: BlockButtonAction['actions'][number]): Promise<void> => {
       const user = body.user.id;
       const channel = body.channel?.id ?? body.container?.channel_id ?? '';
       const value = parseButtonValue(action.value);
@@ -159,6 +164,11 @@ export function createSlackApp(o: SlackAppOptions): SlackApp {
         else log.info({ actor: user, requestId: id, actionId, refused: err.code }, 'click refused');
         await notifier.whisper(channel, user, renderError(err));
       }
+    };
+    app.action<BlockButtonAction>({ action_id: actionId }, async ({ ack, body, action }) => {
+      await ack();
+      // Tracked, so a graceful stop lets an approval being recorded finish first.
+      await followUps.track(answer(body, action));
     });
   };
 
@@ -194,11 +204,23 @@ export function createSlackApp(o: SlackAppOptions): SlackApp {
   return {
     app,
     async start() {
-      const started = (await app.start(o.port).catch((err: unknown) => {
-        throw receiver ? socketModeStartError(err) : err;
-      })) as unknown;
-      // Socket Mode's start() answers with the connection, not the server; its HTTP server is the receiver's.
-      const server = receiver ? (receiver as unknown as { httpServer?: Server }).httpServer : (started as Server | undefined);
+      // Socket Mode's HTTP server (health, metrics) is the receiver's; it listens as start()
+      // begins, with no error listener of its own, so a port in use would be an uncaught error.
+      const socketServer = receiver ? (receiver as unknown as { httpServer?: Server }).httpServer : undefined;
+      const listenFailed = new Promise<never>((_, reject) => socketServer?.once('error', reject));
+      let started: unknown;
+      try {
+        started = await Promise.race([
+          app.start(o.port).catch((err: unknown) => {
+            throw receiver ? socketModeStartError(err) : err;
+          }),
+          listenFailed,
+        ]);
+      } catch (err) {
+        if (receiver) await Promise.resolve(receiver.stop()).catch(() => undefined);
+        throw err;
+      }
+      const server = socketServer ?? (started as Server | undefined);
       if (!server) return o.port;
       if (!server.listening) await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
       const address = server.address();

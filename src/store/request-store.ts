@@ -40,12 +40,34 @@ export class RequestStore {
     private readonly durability: Durability = { replicas: 0, timeoutMs: 0 },
   ) {}
 
-  /** Holds until the writes made so far on this connection reached the wanted replicas (if any). */
+  /**
+   * Holds until the writes made so far on this connection reached the wanted replicas (if any).
+   * Never throws: it runs after the write committed, and a write that landed must not be
+   * reported as failed. A master with no replica connected (just after a failover) is not
+   * waited on, since WAIT would only time out, holding this shared connection each time.
+   */
   private async replicated(): Promise<void> {
     const { replicas, timeoutMs, onShortfall } = this.durability;
     if (replicas <= 0) return;
-    const acked = Number(await this.redis.wait(replicas, timeoutMs));
-    if (acked < replicas) onShortfall?.(acked, replicas);
+    try {
+      const connected = await this.connectedReplicas();
+      const wanted = Math.min(replicas, connected);
+      const acked = wanted > 0 ? Number(await this.redis.wait(wanted, timeoutMs)) : 0;
+      if (acked < replicas) onShortfall?.(acked, replicas);
+    } catch {
+      onShortfall?.(0, replicas);
+    }
+  }
+
+  private replicaCount: { at: number; count: number } | undefined;
+
+  /** Replicas connected to the master, from INFO replication, read at most every 5 s. */
+  private async connectedReplicas(): Promise<number> {
+    if (this.replicaCount && Date.now() - this.replicaCount.at < 5000) return this.replicaCount.count;
+    const info = await this.redis.info('replication');
+    const count = Number(/^connected_slaves:(\d+)/m.exec(info)?.[1] ?? 0);
+    this.replicaCount = { at: Date.now(), count };
+    return count;
   }
 
   private key(...parts: Array<string | number>): string {

@@ -8,6 +8,7 @@ import { ALICE, baseConfig, BOB, BOT_TOKEN, BotHarness, CAROL, SIGNING_SECRET } 
 import { type BotProcess, startBotProcess, waitHttp, writeConfig } from '../support/bot-process.js';
 import { makeTestCa, startTlsRedis } from '../support/redis-ha.js';
 import { renderedText } from '../support/slack-stand-in.js';
+import { SocketModeStandIn } from '../support/socket-mode-stand-in.js';
 import { VersionEndpoints } from '../support/version-endpoints.js';
 
 describe('the built bot as processes: replicas, crashes, shutdown, health, metrics, logs', () => {
@@ -91,6 +92,20 @@ describe('the built bot as processes: replicas, crashes, shutdown, health, metri
     expect(await a.exited).toBe(0);
     expect(renderedText(h.approvalMessage(id)!)).toContain('Applied and verified');
     expect(a.output.some((l) => l.includes('shutting down'))).toBe(true);
+  });
+
+  it('SIGTERM while an answer is still being worked out: it is sent, then the process exits cleanly', async () => {
+    const a = await bot();
+    h.endpoint = a.url;
+    const held = h.r53.holdNext('ListResourceRecordSets');
+    const cmd = await h.command(ALICE, 'status');
+    await held.reached;
+    a.signal('SIGTERM');
+    // Not a fixed wait: the bot has stopped taking requests once its port refuses connections.
+    await h.slack.waitFor(async () => (await fetch(`${a.url}/healthz`).then(() => undefined, () => true)), 10_000, 'the bot to stop listening');
+    held.release();
+    expect(await h.reply(cmd, 10_000)).toContain('Kubernetes 10% · EC2 90%');
+    expect(await a.exited).toBe(0);
   });
 
   it('/readyz goes 503 while Redis is down and 200 when it is back; /healthz stays 200', async () => {
@@ -230,6 +245,19 @@ describe('the built bot as processes: replicas, crashes, shutdown, health, metri
       expect(await clash.exited).toBe(1);
       expect(clash.output.join('\n')).toContain(`strangler cannot start: port ${taken} is already in use by another process (EADDRINUSE): stop that process or set PORT to a free port`);
       expect(clash.output.join('\n')).not.toMatch(/\n\s+at /);
+
+      // In Socket Mode health and metrics have their own small server, on the same PORT.
+      const socket = await SocketModeStandIn.start();
+      h.slack.socketMode = socket;
+      try {
+        const socketClash = await startBotProcess({ ...h.processEnv(configPath), PORT: String(taken), SLACK_APP_TOKEN: 'xapp-1-clash' }, { waitReady: false });
+        expect(await socketClash.exited).toBe(1);
+        expect(socketClash.output.join('\n')).toContain(`strangler cannot start: port ${taken} is already in use by another process (EADDRINUSE)`);
+        expect(socketClash.output.join('\n')).not.toMatch(/\n\s+at /);
+      } finally {
+        h.slack.socketMode = undefined;
+        await socket.close();
+      }
     } finally {
       squatter.close();
     }

@@ -46,6 +46,9 @@ describe('REDIS_URL, REDIS_CA_FILE, REDIS_SENTINELS', () => {
       'REDIS_CA_FILE: cannot read /nonexistent/ca.pem (ENOENT)',
     ]);
     expect(problems({ REDIS_URL: 'http://x' })).toEqual(['REDIS_URL: must start with redis:// or rediss:// (TLS)']);
+    expect(problems({ REDIS_SENTINELS: 'a:1', REDIS_SENTINEL_NAME: 'm', REDIS_CA_FILE: '/etc/ca.pem' })).toEqual([
+      'REDIS_CA_FILE: TLS through Sentinel is not supported; use REDIS_URL=rediss://… for TLS',
+    ]);
   });
 });
 
