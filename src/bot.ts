@@ -156,11 +156,11 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
   const queue = new ChangeQueue(redis, tuning);
   queue.queue.on('error', (err) => log.warn({ err: err.message }, 'queue connection error'));
   const metrics = new Metrics({ queueDepth: () => queue.depth() });
-  // Behind Sentinel a failover promotes a replica, which has only what was replicated to it:
-  // every request transition waits for one replica before anyone is told of it.
-  const sentinel = typeof s.redis !== 'string' && s.redis.kind === 'sentinel';
+  // A failover (Sentinel, ElastiCache) promotes a replica, which has only what was replicated
+  // to it: while the master has replicas, every request transition waits for one before anyone
+  // is told of it. A Redis without replicas is not waited on.
   const durability = {
-    replicas: sentinel ? 1 : 0,
+    replicas: 1,
     timeoutMs: 500,
     onShortfall: (acked: number, wanted: number) =>
       log.warn({ acked, wanted, redis: describeRedis(s.redis) }, 'a request was written to Redis but not yet to a replica; a failover now could lose it'),

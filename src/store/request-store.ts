@@ -41,18 +41,23 @@ export class RequestStore {
   ) {}
 
   /**
-   * Holds until the writes made so far on this connection reached the wanted replicas (if any).
-   * Never throws: it runs after the write committed, and a write that landed must not be
-   * reported as failed. A master with no replica connected (just after a failover) is not
-   * waited on, since WAIT would only time out, holding this shared connection each time.
+   * Holds until the writes made so far on this connection reached the wanted replicas. Never
+   * throws: it runs after the write committed, and a write that landed must not be reported as
+   * failed. A master with no replica (a single Redis, or one just promoted by a failover) is not
+   * waited on, since WAIT would only time out; that is worth a warning only when replicas were
+   * there before, which is when a failover could have taken data with it.
    */
   private async replicated(): Promise<void> {
     const { replicas, timeoutMs, onShortfall } = this.durability;
     if (replicas <= 0) return;
     try {
       const connected = await this.connectedReplicas();
-      const wanted = Math.min(replicas, connected);
-      const acked = wanted > 0 ? Number(await this.redis.wait(wanted, timeoutMs)) : 0;
+      if (connected === 0) {
+        if (this.sawReplicas) onShortfall?.(0, replicas);
+        return;
+      }
+      this.sawReplicas = true;
+      const acked = Number(await this.redis.wait(Math.min(replicas, connected), timeoutMs));
       if (acked < replicas) onShortfall?.(acked, replicas);
     } catch {
       onShortfall?.(0, replicas);
@@ -60,11 +65,12 @@ export class RequestStore {
   }
 
   private replicaCount: { at: number; count: number } | undefined;
+  private sawReplicas = false;
 
-  /** Replicas connected to the master, from INFO replication, read at most every 5 s. */
+  /** Replicas connected to the master, from INFO replication, read at most every 5 s (0 if INFO is refused). */
   private async connectedReplicas(): Promise<number> {
     if (this.replicaCount && Date.now() - this.replicaCount.at < 5000) return this.replicaCount.count;
-    const info = await this.redis.info('replication');
+    const info = await this.redis.info('replication').catch(() => '');
     const count = Number(/^connected_slaves:(\d+)/m.exec(info)?.[1] ?? 0);
     this.replicaCount = { at: Date.now(), count };
     return count;

@@ -7,6 +7,7 @@ import { ConfigInvalid, Unreachable } from '../../src/core/errors.js';
 import { connectRedis, readRedisSettings } from '../../src/redis-connection.js';
 import { Redis } from 'ioredis';
 import { RequestStore } from '../../src/store/request-store.js';
+import { startRedisServer } from '../support/redis-server.js';
 import { makeTestCa, startSentinelGroup, startTlsRedis, type SentinelGroup, type TestCa, type TlsRedis } from '../support/redis-ha.js';
 import { weightRequestAt } from '../unit/request-fixture.js';
 
@@ -93,6 +94,26 @@ function draftRequest(service: string) {
   const { id: _id, status: _status, ...draft } = weightRequestAt(Date.now(), 'requested');
   return { ...draft, change: { ...draft.change, service } } as Parameters<RequestStore['create']>[0];
 }
+
+describe('request writes on a Redis without replicas', () => {
+  it('do not wait and do not warn: there is no replica to wait for', async () => {
+    const server = await startRedisServer();
+    const redis = await connectRedis(server.url);
+    try {
+      const shortfalls: Array<[number, number]> = [];
+      const store = new RequestStore(redis, undefined, undefined, { replicas: 1, timeoutMs: 2000, onShortfall: (a, w) => shortfalls.push([a, w]) });
+      const t0 = performance.now();
+      const r = await store.create(draftRequest('api'));
+      await store.apply(r.id, { type: 'cancel', by: 'U0ALICE', at: Date.now() });
+      // A WAIT here would have taken its whole 2 s timeout, twice.
+      expect(performance.now() - t0).toBeLessThan(2000);
+      expect(shortfalls).toEqual([]);
+    } finally {
+      redis.disconnect();
+      await server.stop();
+    }
+  });
+});
 
 describe('request writes wait for a replica (Redis WAIT) where a failover could lose them', () => {
   let group: SentinelGroup;
