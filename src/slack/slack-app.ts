@@ -98,7 +98,7 @@ export function createSlackApp(o: SlackAppOptions): SlackApp {
       if (context.retryNum) {
         // Bounded: a redelivery is already late, and a Redis that does not answer must not hold
         // its ack for ever. Unknown counts as not handled: better twice-checked than dropped.
-        const handled = await Promise.race([ledger.handled(envelopeId).catch(() => false), sleep(1000).then(() => false)]);
+        const handled = await Promise.race([ledger.handled(envelopeId).catch(() => false), sleep(1000, false, { ref: false })]);
         if (handled) {
           o.log.info({ envelopeId, retryNum: context.retryNum }, 'redelivered Socket Mode envelope already handled; acked and ignored');
           const ack = (args as { ack?: () => Promise<void> }).ack;
