@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sourced by test.sh and soak.sh: sets up what a fresh Debian box with Node 20 lacks for the tests
-# (redis-server, memcached, openssl, chromium as binaries; node_modules). Sentinels are redis-server
+# (redis-server, memcached, openssl, prometheus, chromium as binaries; node_modules). Sentinels are redis-server
 # started with --sentinel, so Debian's redis-sentinel package is not needed. The tests start their own
 # redis-server and memcached on free ports, so this never starts (and keeps apt from starting)
 # system services.
@@ -21,6 +21,8 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v memcached >/dev/null 2>&1 || missing+=(memcached)
 # openssl makes the throwaway CA of the Redis TLS tests.
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# prometheus: the ramp tests start their own server, scraping an exporter the test controls.
+command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 [[ -x /usr/bin/chromium ]] || missing+=(chromium fonts-liberation fonts-dejavu-core)
 
 if ((${#missing[@]} > 0)); then
@@ -55,6 +57,7 @@ if ((${#missing[@]} > 0)); then
 
   command -v redis-server >/dev/null 2>&1 || die "redis-server is still not on PATH after installing it."
   command -v memcached >/dev/null 2>&1 || die "memcached is still not on PATH after installing it."
+  command -v prometheus >/dev/null 2>&1 || die "prometheus is still not on PATH after installing it."
   [[ -x /usr/bin/chromium ]] || die "/usr/bin/chromium is still missing after installing it."
 fi
 
