@@ -1,0 +1,45 @@
+/**
+ * A ramp's health gate: one metric, read from Prometheus or CloudWatch, held against a bound.
+ * The shape the config schema produces and the metric adapters read; the judging of a run of
+ * readings is pure and lives in gate-verdict.ts.
+ */
+
+export interface PrometheusQuery {
+  readonly url: string;
+  readonly query: string;
+}
+
+export interface CloudWatchQuery {
+  readonly namespace: string;
+  readonly metric: string;
+  readonly dimensions: Readonly<Record<string, string>>;
+  /** A CloudWatch statistic: Average, Sum, Minimum, Maximum, SampleCount, or a percentile like p99. */
+  readonly stat: string;
+  readonly periodSeconds: number;
+  readonly region?: string | undefined;
+}
+
+export type GateSource = { readonly prometheus: PrometheusQuery; readonly cloudwatch?: undefined } | { readonly cloudwatch: CloudWatchQuery; readonly prometheus?: undefined };
+
+export type Gate = GateSource & {
+  readonly name: string;
+  /** Breach when a reading is above. */
+  readonly max?: number | undefined;
+  /** Breach when a reading is below. */
+  readonly min?: number | undefined;
+  /** Consecutive violating readings that make a breach. */
+  readonly failureLimit: number;
+};
+
+/** One reading of one gate. Never an exception: a source that fails gives an inconclusive reading saying why. */
+export type GateReading =
+  | { readonly gate: string; readonly at: number; readonly kind: 'value'; readonly value: number; readonly violates: boolean }
+  | { readonly gate: string; readonly at: number; readonly kind: 'inconclusive'; readonly reason: string };
+
+/** Reads gates from wherever their metric lives. */
+export interface MetricReader {
+  /** Never rejects: errors, timeouts, empty and non-scalar results are inconclusive readings with a reason. */
+  read(gate: Gate): Promise<GateReading>;
+  /** Whether the gate's query can run at all (Prometheus parses the PromQL): the source's own error text, or undefined. */
+  check(gate: Gate): Promise<string | undefined>;
+}
