@@ -35,6 +35,8 @@ import { Notifier } from './slack/notifier.js';
 import { pairTarget, RequestDesk } from './slack/request-desk.js';
 import { createSlackApp } from './slack/slack-app.js';
 import { FollowUps } from './slack/follow-ups.js';
+import { HomeGather } from './slack/home-gather.js';
+import { HomeTab } from './slack/home-tab.js';
 import { slackLogger } from './slack/slack-logger.js';
 import { RequestStore } from './store/request-store.js';
 import { ZoneLock } from './store/zone-lock.js';
@@ -336,6 +338,15 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
       onBusy: () => metrics.commandsTurnedAway.inc(),
       ...(s.slack.appToken ? { envelopes: new EnvelopeLedger(redis) } : {}),
     });
+    // App Home: the migration dashboard, per user (src/slack/home-tab.ts).
+    new HomeTab({
+      config,
+      client,
+      groups,
+      log,
+      track: (work) => followUps.track(work),
+      gather: new HomeGather({ config, pairs, store, client, clock, log, driftStore, ...(cronp ? { cron: { placement: cronp.cron, locks: cronp.locks } } : {}) }),
+    }).register(slack.app);
     port = await slack.start();
     // Stop taking Slack requests first, so nothing new arrives while work drains; then answer
     // the commands already acked (their people are waiting on response_url).

@@ -147,6 +147,19 @@ export interface AnswerHold {
   release(): void;
 }
 
+export interface StandInUpload {
+  id: string;
+  filename: string;
+  /** The length the app announced in files.getUploadURLExternal. */
+  length: number;
+  /** What reached the upload URL. */
+  bytes?: Buffer;
+  completed: boolean;
+  title?: string;
+  channel?: string;
+  initialComment?: string;
+}
+
 interface PendingHold extends AnswerHold {
   readonly released: Promise<void>;
   reach(call: ApiCall): void;
@@ -301,6 +314,8 @@ export class SlackStandIn {
     this.responsePosts.clear();
     this.responseTargets.clear();
     this.faults.clear();
+    this.homeViews.clear();
+    this.uploadLog.clear();
   }
 
   // ---- fault injection -----------------------------------------------------------------------
@@ -420,6 +435,8 @@ export class SlackStandIn {
       const reply = await this.handleApi(api[1]!, req, url, raw, contentType);
       return send(res, reply);
     }
+    const upload = /^\/upload\/([^/]+)$/.exec(url.pathname);
+    if (upload && req.method === 'POST') return send(res, await this.receiveUpload(decodeURIComponent(upload[1]!), raw, req.headers['content-type']));
     const resp = /^\/response\/([^/]+)$/.exec(url.pathname);
     if (resp && req.method === 'POST') {
       const reply = await this.handleResponseUrl(decodeURIComponent(resp[1]!), raw, contentType);
@@ -508,9 +525,123 @@ export class SlackStandIn {
       }
       case 'users.info':
         return this.userInfo(args);
+      case 'views.publish':
+        return this.publishView(args);
+      case 'chat.getPermalink':
+        return this.permalink(args);
+      case 'files.getUploadURLExternal':
+        return this.uploadUrl(args);
+      case 'files.completeUploadExternal':
+        return this.completeUpload(args);
       default:
         return platformError('unknown_method');
     }
+  }
+
+  // ---- App Home views and external file uploads ------------------------------------------------
+  // views.publish keeps each user's Home view (the last one published wins, as in Slack).
+  // Uploads follow Slack's external flow, which WebClient.filesUploadV2 drives: getUploadURLExternal
+  // (filename, length) → POST of the bytes to the returned upload_url (WebClient sends them as the
+  // multipart field `body`) → completeUploadExternal (files [{id, title}], channel_id, initial_comment),
+  // which shares the file in the channel as a message carrying it.
+
+  private readonly homeViews = new Map<string, Array<{ at: number; view: Json }>>();
+  private readonly uploadLog = new Map<string, StandInUpload>();
+  private uploadSeq = 0;
+
+  /** Every Home view published for `user`, oldest first. */
+  publishedViews(user: string): Array<{ at: number; view: Json }> {
+    return [...(this.homeViews.get(user) ?? [])];
+  }
+
+  /** The Home view `user` sees now. */
+  homeView(user: string): { blocks: SlackBlock[] } | undefined {
+    return this.homeViews.get(user)?.at(-1)?.view;
+  }
+
+  /** Files uploaded through the external flow, in the order their upload URLs were handed out. */
+  get uploads(): StandInUpload[] {
+    return [...this.uploadLog.values()];
+  }
+
+  private publishView(args: Record<string, Json>): Reply {
+    const user = args.user_id;
+    if (typeof user !== 'string' || user === '') return platformError('invalid_arguments');
+    const view = args.view;
+    if (!view || typeof view !== 'object' || view.type !== 'home') return platformError('invalid_arguments');
+    // Slack's own limit for a view; over it the publish is refused.
+    if (!Array.isArray(view.blocks) || view.blocks.length > 100) return platformError('invalid_blocks');
+    const list = this.homeViews.get(user) ?? [];
+    list.push({ at: Date.now(), view });
+    this.homeViews.set(user, list);
+    return okReply({ view: { id: `V${list.length}${user}`, type: 'home', blocks: view.blocks } });
+  }
+
+  private permalink(args: Record<string, Json>): Reply {
+    const { channel, message_ts: ts } = args;
+    if (typeof channel !== 'string' || typeof ts !== 'string' || !this.message(channel, ts)) return platformError('message_not_found');
+    return okReply({ channel, permalink: `https://${this.teamDomain}.slack.com/archives/${channel}/p${ts.replace('.', '')}` });
+  }
+
+  private uploadUrl(args: Record<string, Json>): Reply {
+    const length = Number(args.length);
+    if (typeof args.filename !== 'string' || args.filename === '' || !Number.isInteger(length) || length <= 0) return platformError('invalid_arguments');
+    const id = `F0UPLOAD${++this.uploadSeq}`;
+    this.uploadLog.set(id, { id, filename: args.filename, length, completed: false });
+    return okReply({ upload_url: `${this.baseUrl}/upload/${id}`, file_id: id });
+  }
+
+  private async receiveUpload(id: string, raw: Buffer, contentType: string | undefined): Promise<Reply> {
+    const upload = this.uploadLog.get(id);
+    if (!upload || upload.bytes) return { status: 404, body: 'unknown or used upload URL' };
+    let bytes = raw;
+    if ((contentType ?? '').startsWith('multipart/form-data')) {
+      const form = await new Response(raw, { headers: { 'content-type': contentType! } }).formData();
+      const part = form.get('body') ?? form.get('file');
+      if (!part || typeof part === 'string') return { status: 400, body: 'no file part' };
+      bytes = Buffer.from(await part.arrayBuffer());
+    }
+    upload.bytes = bytes;
+    return { status: 200, body: `OK - ${bytes.length}` };
+  }
+
+  private completeUpload(args: Record<string, Json>): Reply {
+    const files = args.files;
+    if (!Array.isArray(files) || files.length === 0) return platformError('invalid_arguments');
+    const done: StandInUpload[] = [];
+    for (const f of files) {
+      const upload = this.uploadLog.get(f?.id);
+      if (!upload) return platformError('file_not_found');
+      // Slack checks the bytes it got against the length it was told.
+      if (!upload.bytes || upload.bytes.length !== upload.length) return platformError('file_upload_size_mismatch');
+      done.push(upload);
+    }
+    const channel = typeof args.channel_id === 'string' && args.channel_id ? args.channel_id : undefined;
+    for (const [i, u] of done.entries()) {
+      u.completed = true;
+      u.title = typeof files[i]?.title === 'string' ? files[i].title : u.filename;
+      if (channel) u.channel = channel;
+      if (typeof args.initial_comment === 'string') u.initialComment = args.initial_comment;
+    }
+    if (channel) {
+      const now = Date.now();
+      const content = { text: typeof args.initial_comment === 'string' ? args.initial_comment : '', blocks: [], attachments: [] };
+      const msg: StoredMessage = {
+        channel,
+        ts: this.nextTs(),
+        ...(typeof args.thread_ts === 'string' && args.thread_ts ? { thread_ts: args.thread_ts } : {}),
+        user: this.botUserId,
+        bot_id: this.botId,
+        ...content,
+        files: done.map((u) => ({ id: u.id, name: u.filename, title: u.title })),
+        deleted: false,
+        versions: [{ ...content, at: now, via: 'files.completeUploadExternal' }],
+      } as StoredMessage;
+      const list = this.channels.get(channel) ?? [];
+      list.push(msg);
+      this.channels.set(channel, list);
+    }
+    return okReply({ files: done.map((u) => ({ id: u.id, name: u.filename, title: u.title })) });
   }
 
   /** Where `apps.connections.open` sends the app: a Socket Mode stand-in's next single-use URL. */

@@ -513,6 +513,15 @@ describe('manifest.yml', () => {
     expect(scopes).toEqual(expect.arrayContaining(['commands', 'chat:write', 'usergroups:read']));
     expect(at(manifest, 'settings.socket_mode_enabled')).toBe(false);
   });
+
+  it('subscribes to every event the app listens for and enables the Home tab; the report can upload files', () => {
+    const events = [...SOURCES.flatMap((s) => [...s.text.matchAll(/app\.event\('([^']+)'/g)].map((m) => m[1]!))];
+    expect(events).toContain('app_home_opened');
+    expect(asArray(at(manifest, 'settings.event_subscriptions.bot_events'), 'bot_events')).toEqual(expect.arrayContaining(events));
+    expect(String(at(manifest, 'settings.event_subscriptions.request_url'))).toMatch(/^https:\/\/.+\/slack\/events$/);
+    expect(at(manifest, 'features.app_home.home_tab_enabled')).toBe(true);
+    expect(asArray(at(manifest, 'oauth_config.scopes.bot'), 'bot scopes')).toContain('files:write');
+  });
 });
 
 // ---------------------------------------------------------------- Dockerfile
