@@ -28,4 +28,7 @@ await build({
   // CommonJS dependencies bundled into an ES module still call require() for Node's built-ins.
   banner: { js: "import { createRequire as __strangler_createRequire } from 'node:module'; const require = __strangler_createRequire(import.meta.url);" },
   logLevel: 'warning',
+  // A native addon (a .node binary per platform) cannot be bundled: it stays a package, which
+  // the image ships in node_modules/@napi-rs. It is only imported when a report is made.
+  external: ['@napi-rs/canvas'],
 });

@@ -37,6 +37,7 @@ import { createSlackApp } from './slack/slack-app.js';
 import { FollowUps } from './slack/follow-ups.js';
 import { HomeGather } from './slack/home-gather.js';
 import { HomeTab } from './slack/home-tab.js';
+import { type ChartRenderer, ProgressReport } from './slack/progress-report.js';
 import { slackLogger } from './slack/slack-logger.js';
 import { RequestStore } from './store/request-store.js';
 import { ZoneLock } from './store/zone-lock.js';
@@ -225,6 +226,9 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
         })
       : undefined;
   const overview = cronp ? new CronOverview(config, cronp.cron, cronp.locks, store) : undefined;
+  // Chart.js and the native canvas load only when a report is made (src/adapters/share-chart.ts).
+  const chart: ChartRenderer = async (series, opts) => (await import('./adapters/share-chart.js')).renderShareChart(series, opts);
+  const report = new ProgressReport({ config, store, pairs, client, clock, log, chart });
 
   let worker: ChangeWorker | undefined;
   if (s.roles.includes('worker')) {
@@ -258,10 +262,20 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
         if (cronp) await witnessCronMove(id, { config, store, cron: cronp.cron, locks: cronp.locks, display: notifier });
       },
       ...(drift ? { drift: () => drift.tick() } : {}),
+      ...(config.report
+        ? {
+            report: () =>
+              report.post(config.report!.channel, { scheduled: true }).catch((err: Error) => {
+                log.warn({ err: err.message, channel: config.report!.channel }, 'the scheduled progress report could not be posted; it is retried');
+                throw err;
+              }),
+          }
+        : {}),
     });
     const schedule = async () => {
       await queue.scheduleSweep();
       if (drift) await queue.scheduleDrift(config.drift.intervalSeconds * 1000);
+      await queue.scheduleReport(config.report);
     };
     await schedule();
     // A Redis that lost its data (flushed, restarted without persistence, failed over to an empty
@@ -316,6 +330,7 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
         return new Map(withVersions.map((n) => [n, [statusVersionLine(states.get(n), now)]]));
       };
     }
+    extensions.report = (origin) => report.onDemand(origin.channel);
     const router = new CommandRouter({ config, store, pairs, desk, notifier, log, extensions });
     const followUps = new FollowUps({
       concurrency: tuning.followUpConcurrency,

@@ -2,6 +2,7 @@
  * The strangler.yml schema: one typed source of truth with defaults. The README's configuration
  * reference follows this file; keep the two together.
  */
+import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 
 const slackId = (prefixes: string, what: string) =>
@@ -59,11 +60,44 @@ export const cronJobSchema = z
   })
   .strict();
 
-const RESERVED = ['help', 'status', 'history', 'cancel', 'cron', 'drift', 'rollback'];
+const RESERVED = ['help', 'status', 'history', 'cancel', 'cron', 'drift', 'rollback', 'report'];
 const nameKey = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/i, 'names are letters, digits, - and _')
   .refine((n) => !RESERVED.includes(n.toLowerCase()), { message: `names cannot be a /strangle subcommand (${RESERVED.join(', ')})` });
+
+/** Five fields (minute hour day-of-month month day-of-week), six with seconds first, or a macro such as @weekly. */
+function validCron(expr: string): boolean {
+  const fields = expr.trim().split(/\s+/).length;
+  if (!expr.trim().startsWith('@') && fields !== 5 && fields !== 6) return false;
+  try {
+    CronExpressionParser.parse(expr);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function validTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The progress report posted on a schedule (src/slack/progress-report.ts). */
+export const reportSchema = z
+  .object({
+    /** Where the scheduled report is posted; the bot must be in it. */
+    channel,
+    /** When, as cron: `0 9 * * MON` is Mondays at 09:00. */
+    cron: z.string().refine(validCron, { message: 'must be a cron expression such as "0 9 * * MON" (minute hour day-of-month month day-of-week)' }),
+    /** IANA time zone the cron is read in; default UTC. */
+    timezone: z.string().refine(validTimeZone, { message: 'must be an IANA time zone such as Europe/Paris' }).optional(),
+  })
+  .strict();
 
 export const configSchema = z
   .object({
@@ -92,6 +126,7 @@ export const configSchema = z
       })
       .strict()
       .default({ intervalSeconds: 60, graceSeconds: 600, remindEveryMinutes: 240 }),
+    report: reportSchema.optional(),
   })
   .strict()
   .refine((c) => !(entries(field(c, 'services')).some((s) => field(s, 'version') !== undefined) && field(field(c, 'slack'), 'alertChannel') === undefined), {
@@ -123,4 +158,5 @@ function entries(value: unknown): unknown[] {
 export type Config = z.infer<typeof configSchema>;
 export type ServiceConfig = z.infer<typeof serviceSchema>;
 export type CronJobConfig = z.infer<typeof cronJobSchema>;
+export type ReportConfig = z.infer<typeof reportSchema>;
 export type VersionSourceConfig = z.infer<typeof versionSource>;

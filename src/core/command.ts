@@ -16,7 +16,8 @@ export type Command =
   | { readonly kind: 'rollback'; readonly service: string; readonly reason: string }
   | { readonly kind: 'cron-list' }
   | { readonly kind: 'cron-move'; readonly job: string; readonly to: Placement; readonly reason: string }
-  | { readonly kind: 'drift' };
+  | { readonly kind: 'drift' }
+  | { readonly kind: 'report' };
 
 export interface KnownNames {
   readonly services: readonly string[];
@@ -28,6 +29,7 @@ export const USAGE = [
   '`/strangle <service> rollback [reason]`: put back the split before the last applied change',
   '`/strangle status [service]` · `/strangle history [service]` · `/strangle cancel <request>`',
   '`/strangle cron` · `/strangle cron <job> k8s|ec2 [reason]` · `/strangle drift` · `/strangle help`',
+  '`/strangle report`: post a chart of each service\'s Kubernetes share over time in this channel',
 ].join('\n');
 
 const WEIGHT_USAGE = 'Usage: `/strangle <service> <0-100> [reason]`, e.g. `/strangle api 30 canary looks good`';
@@ -137,6 +139,8 @@ export function parseCommand(text: string, known: KnownNames): Command {
       return parseCron(args, known);
     case 'drift':
       return { kind: 'drift' };
+    case 'report':
+      return { kind: 'report' };
     default:
       break;
   }

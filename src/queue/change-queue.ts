@@ -9,7 +9,7 @@ import type { Tuning } from '../config/tuning.js';
 
 export const CHANGE_QUEUE = 'strangler-changes';
 
-export type ChangeJobName = 'apply' | 'expire' | 'sweep' | 'witness' | 'drift';
+export type ChangeJobName = 'apply' | 'expire' | 'sweep' | 'witness' | 'drift' | 'report';
 
 export interface ChangeJobData {
   readonly requestId?: number;
@@ -60,6 +60,22 @@ export class ChangeQueue {
   /** The drift check's tick: one job per interval, whatever the number of worker processes. */
   async scheduleDrift(everyMs: number): Promise<void> {
     await this.queue.upsertJobScheduler('drift', { every: everyMs }, { name: 'drift', data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } });
+  }
+
+  /**
+   * The scheduled progress report: one job per cron tick whatever the number of workers. Without a
+   * schedule configured, a scheduler left from an earlier configuration is removed.
+   */
+  async scheduleReport(schedule: { cron: string; timezone?: string | undefined } | undefined): Promise<void> {
+    if (!schedule) {
+      await this.queue.removeJobScheduler('report');
+      return;
+    }
+    await this.queue.upsertJobScheduler(
+      'report',
+      { pattern: schedule.cron, ...(schedule.timezone ? { tz: schedule.timezone } : {}) },
+      { name: 'report', data: {}, opts: { removeOnComplete: true, removeOnFail: 100, attempts: 3, backoff: { type: 'exponential', delay: 30_000 } } },
+    );
   }
 
   async depth(): Promise<number> {

@@ -28,6 +28,8 @@ export interface CommandExtensions {
   serviceExtras?: (services: readonly string[]) => Promise<ReadonlyMap<string, readonly string[]>>;
   /** Texts to add after the services in `/strangle status`, e.g. one per cron job. */
   statusTexts?: (target?: string) => Promise<readonly string[]>;
+  /** `/strangle report`: posts the progress report in the origin's channel; the private answer. */
+  report?: (origin: Origin) => Promise<SlackMessage>;
 }
 
 export interface RouterDeps {
@@ -100,6 +102,10 @@ export class CommandRouter {
         return this.optional(this.deps.extensions?.cronList, 'Cron moves are not set up: add `cronjobs:` and `memcache:` to strangler.yml.');
       case 'drift':
         return this.optional(this.deps.extensions?.drift, 'Drift checks are not set up: add `version:` sources to services in strangler.yml.');
+      case 'report': {
+        const report = this.deps.extensions?.report;
+        return report ? report(origin) : plain('The progress report is not available on this bot.');
+      }
     }
   }
 

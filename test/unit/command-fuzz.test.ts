@@ -81,6 +81,7 @@ function assertWellFormed(cmd: Command): void {
     case 'help':
     case 'drift':
     case 'cron-list':
+    case 'report':
       expect(Object.keys(cmd)).toEqual(['kind']);
       return;
     case 'status':

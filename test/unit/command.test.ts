@@ -27,6 +27,10 @@ describe('parseCommand: subcommands', () => {
     expect(parse('drift now')).toEqual({ kind: 'drift' });
   });
 
+  it.each(['report', 'REPORT', 'report now'])('%j asks for the progress report', (text) => {
+    expect(parse(text)).toEqual({ kind: 'report' });
+  });
+
   it.each(['drift', 'DRIFT'])('%j asks for the drift report', (text) => {
     expect(parse(text)).toEqual({ kind: 'drift' });
   });
