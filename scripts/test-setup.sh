@@ -24,6 +24,8 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 # prometheus: the ramp tests start their own server, scraping an exporter the test controls.
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 [[ -x /usr/bin/chromium ]] || missing+=(chromium fonts-liberation fonts-dejavu-core)
+# The progress report's chart draws its text in DejaVu Sans (src/adapters/share-chart.ts).
+[[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] || [[ " ${missing[*]} " == *" fonts-dejavu-core "* ]] || missing+=(fonts-dejavu-core)
 
 if ((${#missing[@]} > 0)); then
   install_cmd="apt-get update && apt-get install -y ${missing[*]}"

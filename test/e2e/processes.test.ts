@@ -297,10 +297,22 @@ describe('the Kubernetes client is loaded only when something needs it', () => {
     const loaded = modules();
     expect(loaded.some((m) => m.endsWith('/dist/main.js'))).toBe(true);
     expect(loaded.filter((m) => /kubernetes/i.test(m))).toEqual([]);
+    // Nor the report's chart (Chart.js, the native canvas): loaded only when a report is made.
+    expect(loaded.filter((m) => /share-chart|chart\.js|napi-rs/i.test(m))).toEqual([]);
     // Nor inlined into what it did load (a static import would put the client in main.js).
     const distFiles = loaded.filter((m) => m.startsWith('file:') && m.includes('/dist/')).map((m) => new URL(m).pathname);
     expect(distFiles.length).toBeGreaterThan(0);
     for (const f of distFiles) expect(readFileSync(f, 'utf8')).not.toContain('BatchV1Api');
+  });
+
+  it('the report loads Chart.js and the native canvas when it is asked for, not before', async () => {
+    const { bot, modules } = await loadedBy(baseConfig());
+    h.endpoint = bot.url;
+    expect(await h.ask(ALICE, 'status', {}, 10_000)).toContain('Kubernetes 10% · EC2 90%');
+    expect(modules().filter((m) => /share-chart|napi-rs/i.test(m))).toEqual([]);
+    expect(await h.ask(ALICE, 'report', {}, 20_000)).toContain('Posted the progress report');
+    expect(modules().filter((m) => /\/dist\/share-chart-[^/]*\.js$/.test(m))).toHaveLength(1);
+    expect(modules().some((m) => m.includes('/node_modules/@napi-rs/canvas/'))).toBe(true);
   });
 
   it('a bot with cron jobs loads it, and reads CronJobs through it', async () => {

@@ -345,3 +345,24 @@ describe('loadConfig', () => {
     await expect(loadConfig(path, noEnv)).rejects.toThrow(`${path} is not valid:\n  - slack.approvers: list at least one approver`);
   });
 });
+
+describe('report: the scheduled progress report', () => {
+  const withReport = (lines: string) => `${MINIMAL}report:\n${lines}`;
+
+  it('a channel and a cron, with an optional time zone', () => {
+    const c = parseConfigText(withReport('  channel: C0REPORTS\n  cron: "0 9 * * MON"\n  timezone: Europe/Paris\n'), 'strangler.yml', noEnv);
+    expect(c.report).toEqual({ channel: 'C0REPORTS', cron: '0 9 * * MON', timezone: 'Europe/Paris' });
+    expect(parseConfigText(MINIMAL, 'strangler.yml', noEnv).report).toBeUndefined();
+  });
+
+  it.each(['0 9 * * FUNDAY', '61 9 * * MON', '0 9', 'every monday'])('a bad cron %j is refused naming the field', (cron) => {
+    expect(problemsOf(withReport(`  channel: C0REPORTS\n  cron: "${cron}"\n`))).toEqual(['report.cron: must be a cron expression such as "0 9 * * MON" (minute hour day-of-month month day-of-week)']);
+  });
+
+  it('an unknown time zone and a channel that is not one are named', () => {
+    expect(problemsOf(withReport('  channel: reports\n  cron: "0 9 * * MON"\n  timezone: Mars/Olympus\n'))).toEqual([
+      expect.stringMatching(/^report\.channel: must be a Slack channel id/),
+      'report.timezone: must be an IANA time zone such as Europe/Paris',
+    ]);
+  });
+});
