@@ -14,6 +14,7 @@ import type { KubernetesStandIn } from '../test/support/kubernetes-stand-in.js';
 import type { Route53StandIn } from '../test/support/route53-stand-in.js';
 import { blockActionPayload, postBlockAction, postSlashCommand, slashCommandFields, type BlockActionInput, type SlashCommandInput } from '../test/support/slack-requests.js';
 import { sendAsHttp, type SocketModeStandIn } from '../test/support/socket-mode-stand-in.js';
+import { appHomeOpenedEnvelope, homeButtonPayload, postAppHomeOpened, postHomeButton } from '../test/support/home-requests.js';
 import type { SlackBlock, SlackStandIn, StoredMessage } from '../test/support/slack-stand-in.js';
 import type { VersionEndpoints } from '../test/support/version-endpoints.js';
 import { CHANNELS, CRON_JOBS, PEOPLE, SERVICES, SET_IDS, ZONE_ID } from './demo.js';
@@ -75,6 +76,8 @@ export interface MessageItem {
   blocks: SlackBlock[];
   edited: boolean;
   replies: MessageItem[];
+  /** Files shared with the message (the progress report's chart), served at /files/<id>. */
+  files?: Array<{ id: string; title: string }>;
 }
 
 class HttpProblem extends Error {
@@ -143,6 +146,8 @@ export class ConsoleServer {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method === 'GET' && STATIC[url.pathname]) return this.serveStatic(res, STATIC[url.pathname]!);
     if (req.method === 'GET' && url.pathname === '/api/state') return sendJson(res, 200, this.state(url.searchParams.get('as') ?? ''));
+    const file = /^\/files\/(F[A-Z0-9]+)$/.exec(url.pathname);
+    if (req.method === 'GET' && file) return this.serveUpload(res, file[1]!);
     if (req.method === 'POST' && url.pathname.startsWith('/api/')) {
       // JSON only: a cross-site form cannot send it without a CORS preflight, which is never granted.
       if (!(req.headers['content-type'] ?? '').startsWith('application/json')) throw new HttpProblem(415, 'send JSON');
@@ -150,6 +155,8 @@ export class ConsoleServer {
       if (url.pathname === '/api/command') return sendJson(res, 200, await this.command(body));
       if (url.pathname === '/api/click') return sendJson(res, 200, await this.click(body));
       if (url.pathname === '/api/deploy') return sendJson(res, 200, this.deploy(body));
+      if (url.pathname === '/api/home/open') return sendJson(res, 200, await this.openHome(body));
+      if (url.pathname === '/api/home/click') return sendJson(res, 200, await this.clickHome(body));
     }
     throw new HttpProblem(404, 'not found');
   }
@@ -179,7 +186,48 @@ export class ConsoleServer {
         return { name: j.name, object: `${j.namespace}/${j.name}`, schedule: j.schedule, lockKey: j.lockKey, suspend: typeof suspend === 'boolean' ? suspend : null };
       }),
       versions: SERVICES.map((s) => ({ service: s.name, ...this.deps.currentVersions[s.name]! })),
+      home: this.home(me.id),
     };
+  }
+
+  // ---- App Home and uploaded files -----------------------------------------------------------
+
+  /** The Home view the bot last published for `user` (views.publish on the stand-in). */
+  private home(user: string): { at: number; blocks: SlackBlock[] } | null {
+    const last = this.deps.slack.publishedViews(user).at(-1);
+    return last ? { at: last.at, blocks: Array.isArray(last.view?.blocks) ? last.view.blocks : [] } : null;
+  }
+
+  /** Opening the Home tab: Slack sends app_home_opened (an Events API request, or an envelope). */
+  private async openHome(body: Record<string, unknown>) {
+    const me = person(body.as);
+    const { socket } = this.deps;
+    const result = socket ? await sendAsHttp(socket, 'events_api', appHomeOpenedEnvelope(me.id)) : await postAppHomeOpened(this.deps.botUrl, this.deps.signingSecret, me.id);
+    if (result.status !== 200) throw new HttpProblem(502, `the bot answered HTTP ${result.status}: ${result.body.slice(0, 200)}`);
+    return { ok: true };
+  }
+
+  /** A button in the Home view: block_actions whose container is the view. */
+  private async clickHome(body: Record<string, unknown>) {
+    const me = person(body.as);
+    const view = this.home(me.id);
+    const actionId = typeof body.actionId === 'string' ? body.actionId : '';
+    if (!view || !findButton(view.blocks, actionId)) throw new HttpProblem(409, 'that button is no longer in the Home view');
+    const { socket } = this.deps;
+    const result = socket
+      ? await sendAsHttp(socket, 'interactive', homeButtonPayload(me.id, view, actionId))
+      : await postHomeButton(this.deps.botUrl, this.deps.signingSecret, me.id, view, actionId);
+    if (result.status !== 200) throw new HttpProblem(502, `the bot answered HTTP ${result.status}: ${result.body.slice(0, 200)}`);
+    return { ok: true };
+  }
+
+  /** A file the bot uploaded (the progress report's chart), exactly as the stand-in received it. */
+  private serveUpload(res: ServerResponse, id: string): void {
+    const upload = this.deps.slack.uploads.find((u) => u.id === id && u.completed);
+    if (!upload?.bytes) throw new HttpProblem(404, 'no such file');
+    const type = upload.filename.endsWith('.png') ? 'image/png' : 'application/octet-stream';
+    res.writeHead(200, { 'content-type': type, ...SECURITY_HEADERS });
+    res.end(upload.bytes);
   }
 
   /** The channel as `user` sees it: everyone's messages plus the private answers meant for them. */
@@ -294,7 +342,17 @@ function knownChannel(id: unknown) {
 }
 
 function messageItem(m: StoredMessage): MessageItem {
-  return { kind: 'message', ts: m.ts, at: m.versions[0]?.at ?? 0, text: m.text, blocks: m.blocks, edited: m.versions.length > 1, replies: [] };
+  const files = (m as { files?: Array<{ id: string; title?: string; name?: string }> }).files;
+  return {
+    kind: 'message',
+    ts: m.ts,
+    at: m.versions[0]?.at ?? 0,
+    text: m.text,
+    blocks: m.blocks,
+    edited: m.versions.length > 1,
+    replies: [],
+    ...(files?.length ? { files: files.map((f) => ({ id: f.id, title: f.title ?? f.name ?? f.id })) } : {}),
+  };
 }
 
 function findButton(blocks: SlackBlock[], actionId: string): { value: string } | undefined {

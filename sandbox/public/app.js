@@ -3,7 +3,9 @@
 import { renderMessageBody } from './mrkdwn.js';
 
 const POLL_MS = 700;
-const SUGGESTIONS = ['/strangle help', '/strangle status', '/strangle api 30', '/strangle cron invoice-sweep k8s', '/strangle drift'];
+const SUGGESTIONS = ['/strangle help', '/strangle status', '/strangle api 30', '/strangle cron invoice-sweep k8s', '/strangle drift', '/strangle report'];
+/** Not a channel: the app's Home tab is shown in the channel pane while selected. */
+const HOME = 'home';
 const STORAGE_KEY = 'strangler-sandbox.as';
 
 const ui = {
@@ -99,6 +101,11 @@ function notice(text) {
 
 function render() {
   const s = ui.state;
+  if (ui.channel === HOME) {
+    renderHomeTab(s);
+    return;
+  }
+  showHome(false);
   const current = s.channels.find((c) => c.id === ui.channel) ?? s.channels[0];
   ui.channel = current.id;
   ui.seen[current.id] = current.items.length;
@@ -111,6 +118,56 @@ function render() {
   renderWeights(s.services);
   renderCronJobs(s.cronjobs);
   renderVersions(s.versions);
+}
+
+// ---- App Home ----------------------------------------------------------------------------------
+
+function showHome(on) {
+  $('home').hidden = !on;
+  $('messages').hidden = on;
+  $('composer').hidden = on;
+  $('home-link').classList.toggle('active', on);
+  if (on) $('home-link').setAttribute('aria-current', 'page');
+  else $('home-link').removeAttribute('aria-current');
+}
+
+/** What the bot published with views.publish for the person you are, drawn like a message's blocks. */
+function renderHomeTab(s) {
+  showHome(true);
+  renderChannels(s.channels);
+  renderPeople(s.people);
+  renderWeights(s.services);
+  renderCronJobs(s.cronjobs);
+  renderVersions(s.versions);
+  $('channel-name').textContent = 'strangler · Home';
+  $('channel-purpose').textContent = `The App Home tab as ${names.userName(ui.me)} sees it: published by the bot when the tab is opened, and on Refresh.`;
+  if (!s.home) {
+    $('home-published').textContent = 'Waiting for the bot to publish the view…';
+    $('home-view').replaceChildren();
+    return;
+  }
+  $('home-published').textContent = `Published ${new Date(s.home.at).toLocaleTimeString()}`;
+  $('home-published').dataset.at = String(s.home.at);
+  $('home-view').replaceChildren(renderMessageBody({ text: '', blocks: s.home.blocks }, names, (button, node) => clickHomeButton(button, node)));
+}
+
+function openHome() {
+  ui.channel = HOME;
+  notice('');
+  if (ui.state) render();
+  postJson('/api/home/open', { as: ui.me })
+    .catch((err) => notice(err.message))
+    .finally(refresh);
+}
+
+function clickHomeButton(button, node) {
+  node.disabled = true;
+  postJson('/api/home/click', { as: ui.me, actionId: button.action_id })
+    .catch((err) => {
+      node.disabled = false;
+      notice(err.message);
+    })
+    .finally(refresh);
 }
 
 function renderChannels(channels) {
@@ -152,7 +209,8 @@ function renderPeople(people) {
         }
         notice('');
         ui.lastBody = '';
-        refresh();
+        if (ui.channel === HOME) openHome();
+        else refresh();
       });
       return button;
     }),
@@ -188,6 +246,13 @@ function messageNode(item, reply = false) {
     body.append(note);
   }
   body.append(renderMessageBody(item, names, (button, node) => clickButton(item, button, node)));
+  for (const f of item.files ?? []) {
+    const img = el('img', 'msg-file');
+    img.src = `/files/${encodeURIComponent(f.id)}`;
+    img.alt = f.title;
+    img.title = f.title;
+    body.append(img);
+  }
   if (item.replies?.length) {
     const thread = el('div', 'thread');
     thread.append(el('div', 'thread-count', `${item.replies.length} ${item.replies.length === 1 ? 'reply' : 'replies'}`));
@@ -325,4 +390,5 @@ function setUpComposer() {
 }
 
 setUpComposer();
+$('home-link').addEventListener('click', openHome);
 refresh();

@@ -14,6 +14,7 @@ Chart.register(...registerables);
 /** Debian's fonts-dejavu-core (in the image and installed by scripts/test-setup.sh). */
 const FONT_FILES = ['/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf', '/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf'];
 const FONT = 'DejaVu Sans';
+const MIN_SPAN_MS = 7 * 86_400_000;
 let fontsLoaded = false;
 
 function loadFonts(): void {
@@ -45,15 +46,18 @@ export async function renderShareChart(series: readonly ShareSeries[], opts: Cha
   ctx.fillRect(0, 0, width, height);
   const drawn = series.filter((s) => s.points.length > 0);
   const xs = drawn.flatMap((s) => s.points.map((p) => p.at));
-  const min = xs.length ? Math.min(...xs) : 0;
-  const max = xs.length ? Math.max(...xs) : 1;
+  const max = xs.length ? Math.max(...xs) : Date.now();
+  // At least a week, so a young history still reads as a time line with dated ticks.
+  const min = Math.min(xs.length ? Math.min(...xs) : max, max - MIN_SPAN_MS);
+  // A service never changed in the history held its share all along: a flat line, not a dot.
+  const pointsOf = (s: ShareSeries) => (s.changes === 0 ? [{ at: min, percent: s.points[0]!.percent }, ...s.points] : s.points);
   Chart.defaults.font.family = FONT;
   const config: ChartConfiguration<'line', Array<{ x: number; y: number }>> = {
     type: 'line',
     data: {
       datasets: drawn.map((s, i) => ({
         label: s.service,
-        data: s.points.map((p) => ({ x: p.at, y: p.percent })),
+        data: pointsOf(s).map((p) => ({ x: p.at, y: p.percent })),
         borderColor: COLOURS[i % COLOURS.length],
         backgroundColor: COLOURS[i % COLOURS.length],
         borderDash: i >= COLOURS.length ? [6, 4] : [],
@@ -75,7 +79,7 @@ export async function renderShareChart(series: readonly ShareSeries[], opts: Cha
         x: {
           type: 'linear',
           min,
-          max: max === min ? min + 1 : max,
+          max,
           ticks: { callback: (v) => day(Number(v)), maxTicksLimit: 8 },
           title: { display: true, text: 'date (UTC)' },
         },

@@ -23,6 +23,16 @@ async function actAs(page: Page, name: string): Promise<void> {
   await expect.poll(() => page.getByRole('radio', { name: new RegExp(name) }).getAttribute('aria-checked'), WAIT).toBe('true');
 }
 
+async function launch(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: this test drives Debian's Chromium. Install it with: apt-get install -y --no-install-recommends chromium`);
+  }
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
 describe('sandbox console in a browser', () => {
   it('requests, approves, applies and rolls back a traffic shift through the console', { timeout: 60_000 }, async () => {
     if (!existsSync(CHROMIUM)) {
@@ -85,6 +95,57 @@ describe('sandbox console in a browser', () => {
       const screenshot = join(OUTPUT_DIR, 'sandbox-console.png');
       await page.screenshot({ path: screenshot });
       console.log(`sandbox console screenshot: ${screenshot}`);
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await browser?.close();
+      await sandbox?.stop();
+    }
+  });
+
+  it('shows the progress report’s chart and the App Home tab, whose Refresh re-publishes it', { timeout: 60_000 }, async () => {
+    let sandbox: Sandbox | undefined;
+    let browser: Browser | undefined;
+    try {
+      sandbox = await startSandbox({ port: 0 });
+      browser = await launch();
+      const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+      page.setDefaultTimeout(WAIT.timeout);
+      const pageErrors: string[] = [];
+      page.on('pageerror', (err) => pageErrors.push(err.message));
+      page.on('console', (msg) => {
+        if (msg.type() === 'error') pageErrors.push(msg.text());
+      });
+      await page.goto(sandbox.url);
+      await expect.poll(() => weights(page, 'api'), WAIT).toEqual(['Kubernetes 10%', 'EC2 90%']);
+      await actAs(page, 'Alice');
+
+      const input = page.getByLabel('Command');
+      await input.fill('/strangle report');
+      await input.press('Enter');
+      const chart = page.locator('li.msg img.msg-file');
+      await chart.waitFor();
+      // The image is what the bot uploaded, decoded by the browser: a real PNG of the chart's size.
+      type Img = { complete: boolean; naturalWidth: number; naturalHeight: number };
+      await expect.poll(() => chart.evaluate((img) => ((img as unknown as Img).complete ? (img as unknown as Img).naturalWidth : 0)), WAIT).toBe(1000);
+      expect(await chart.evaluate((img) => (img as unknown as Img).naturalHeight)).toBe(560);
+      await expect(page.locator('li.msg', { has: page.locator('img.msg-file') }).textContent()).resolves.toMatch(/Migration progress, \d{4}-\d{2}-\d{2}.*0 of 3 services fully on Kubernetes/s);
+
+      mkdirSync(OUTPUT_DIR, { recursive: true });
+      await page.screenshot({ path: join(OUTPUT_DIR, 'sandbox-report.png') });
+
+      await page.getByRole('button', { name: /strangler · Home/ }).click();
+      const home = page.locator('#home-view');
+      await home.getByText('Migration progress').waitFor();
+      await expect(home.textContent()).resolves.toContain('0 of 3 services fully on Kubernetes');
+      await expect(home.textContent()).resolves.toContain('▓░░░░░░░░░ 10% Kubernetes');
+      await expect(home.textContent()).resolves.toMatch(/nightly-report.*runs on Kubernetes/s);
+      const published = async () => Number(await page.locator('#home-published').getAttribute('data-at'));
+      const first = await published();
+      await home.getByRole('button', { name: 'Refresh' }).click();
+      await expect.poll(published, WAIT).toBeGreaterThan(first);
+      await expect(home.textContent()).resolves.toContain('Migration progress');
+      await page.screenshot({ path: join(OUTPUT_DIR, 'sandbox-home.png') });
+      console.log(`sandbox screenshots: ${join(OUTPUT_DIR, 'sandbox-report.png')}, ${join(OUTPUT_DIR, 'sandbox-home.png')}`);
       expect(pageErrors).toEqual([]);
     } finally {
       await browser?.close();
