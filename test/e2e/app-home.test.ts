@@ -1,7 +1,7 @@
 import memjs from 'memjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALICE, APPROVALS, baseConfig, BOB, BotHarness, MALLORY, SIGNING_SECRET } from '../support/bot-harness.js';
-import { postAppHomeOpened, postHomeButton } from '../support/home-requests.js';
+import { appHomeOpenedEnvelope, postAppHomeOpened, postHomeButton } from '../support/home-requests.js';
 import { renderedText } from '../support/slack-stand-in.js';
 
 function config(): Record<string, unknown> {
@@ -122,5 +122,21 @@ describe('App Home: the migration dashboard', () => {
     } finally {
       hold.release();
     }
+  });
+});
+
+describe('App Home over Socket Mode', () => {
+  let h: BotHarness;
+  beforeAll(async () => {
+    h = await BotHarness.start({ socketMode: true });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('app_home_opened arrives as an events_api envelope and the view is published', async () => {
+    await h.socket!.send('events_api', appHomeOpenedEnvelope(ALICE)).acked;
+    const view = await h.slack.waitFor(() => h.slack.homeView(ALICE), 10_000, 'a Home view for Alice');
+    expect(renderedText(view)).toContain('0 of 2 services fully on Kubernetes');
   });
 });

@@ -388,3 +388,45 @@ describe('real redis-server and memcached helpers', () => {
     }
   });
 });
+
+describe('Slack stand-in: Home views, permalinks and external uploads, driven by WebClient', () => {
+  let slack: SlackStandIn;
+  let client: WebClient;
+  beforeAll(async () => {
+    slack = await startSlackStandIn();
+    client = new WebClient(TOKEN, { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } });
+  });
+  afterAll(async () => {
+    await slack?.close();
+  });
+
+  it('views.publish keeps each user’s Home view and refuses more than 100 blocks, as Slack does', async () => {
+    await client.views.publish({ user_id: 'U0ALICE', view: { type: 'home', blocks: sectionBlocks('hello') as never } });
+    expect(renderedText(slack.homeView('U0ALICE')!)).toContain('hello');
+    const tooMany = Array.from({ length: 101 }, () => ({ type: 'divider' }));
+    await expect(client.views.publish({ user_id: 'U0ALICE', view: { type: 'home', blocks: tooMany as never } })).rejects.toMatchObject({ data: { error: 'invalid_blocks' } });
+    expect(slack.publishedViews('U0ALICE')).toHaveLength(1);
+  });
+
+  it('chat.getPermalink answers for a message that exists, and only then', async () => {
+    const posted = await client.chat.postMessage({ channel: C, text: 'x' });
+    const link = await client.chat.getPermalink({ channel: C, message_ts: posted.ts! });
+    expect(link.permalink).toBe(`https://strangler-test.slack.com/archives/${C}/p${posted.ts!.replace('.', '')}`);
+    await expect(client.chat.getPermalink({ channel: C, message_ts: '1.000001' })).rejects.toMatchObject({ data: { error: 'message_not_found' } });
+  });
+
+  it('filesUploadV2 goes through getUploadURLExternal, the upload URL and completeUploadExternal; a length that does not match is refused', async () => {
+    const bytes = Buffer.from('not really a png, but bytes all the same');
+    await client.filesUploadV2({ channel_id: C, file: bytes, filename: 'a.bin', title: 'A', initial_comment: 'see this' });
+    const [upload] = slack.uploads;
+    expect(upload).toMatchObject({ filename: 'a.bin', length: bytes.length, completed: true, channel: C, title: 'A', initialComment: 'see this' });
+    expect(upload!.bytes!.equals(bytes)).toBe(true);
+    expect(slack.lastMessage(C)!.text).toBe('see this');
+
+    // Told one length, sent another: Slack refuses to complete it.
+    const url = await client.files.getUploadURLExternal({ filename: 'b.bin', length: 10 });
+    const res = await fetch(url.upload_url!, { method: 'POST', body: Buffer.from('12345') });
+    expect(res.status).toBe(200);
+    await expect(client.files.completeUploadExternal({ files: [{ id: url.file_id! }], channel_id: C })).rejects.toMatchObject({ data: { error: 'file_upload_size_mismatch' } });
+  });
+});
