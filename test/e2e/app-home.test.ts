@@ -1,6 +1,6 @@
 import memjs from 'memjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALICE, APPROVALS, baseConfig, BOB, BotHarness, MALLORY, SIGNING_SECRET } from '../support/bot-harness.js';
+import { ALICE, aliasRecord, APPROVALS, baseConfig, BOB, BotHarness, MALLORY, SIGNING_SECRET } from '../support/bot-harness.js';
 import { appHomeOpenedEnvelope, postAppHomeOpened, postHomeButton } from '../support/home-requests.js';
 import { renderedText } from '../support/slack-stand-in.js';
 
@@ -138,5 +138,39 @@ describe('App Home over Socket Mode', () => {
     await h.socket!.send('events_api', appHomeOpenedEnvelope(ALICE)).acked;
     const view = await h.slack.waitFor(() => h.slack.homeView(ALICE), 10_000, 'a Home view for Alice');
     expect(renderedText(view)).toContain('0 of 2 services fully on Kubernetes');
+  });
+});
+
+describe('App Home with 150 services', () => {
+  let h: BotHarness;
+  const names = Array.from({ length: 150 }, (_, i) => `svc-${String(i).padStart(3, '0')}`);
+  beforeAll(async () => {
+    const base = baseConfig() as { slack: Record<string, unknown> };
+    const services = Object.fromEntries(
+      names.map((n) => [n, { route53: { hostedZoneId: 'Z0123456789ABC', recordName: `${n}.example.com`, recordType: 'A', kubernetesSetIdentifier: 'k8s', ec2SetIdentifier: 'ec2' } }]),
+    );
+    h = await BotHarness.start({ config: { slack: base.slack, services } });
+    // A third fully moved, the rest somewhere on the way; svc-149's records are missing.
+    names.slice(0, 149).forEach((n, i) => {
+      const k = i < 50 ? 100 : i % 100;
+      h.r53.putRecord('Z0123456789ABC', aliasRecord(`${n}.example.com`, 'k8s', k, 'k8s-lb.elb.amazonaws.com'));
+      h.r53.putRecord('Z0123456789ABC', aliasRecord(`${n}.example.com`, 'ec2', 100 - k, 'ec2-lb.elb.amazonaws.com'));
+    });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('the published view is one Slack accepts (at most 100 blocks), lists every service not yet at 100% and summarises the rest', async () => {
+    expect((await postAppHomeOpened(h.baseUrl, SIGNING_SECRET, ALICE)).status).toBe(200);
+    const view = await h.slack.waitFor(() => h.slack.homeView(ALICE), 15_000, 'a Home view for Alice');
+    // The stand-in refuses a view over 100 blocks, as Slack does: the publish went through.
+    expect(h.slack.callsTo('views.publish').at(-1)!.ok).toBe(true);
+    expect(view.blocks.length).toBeLessThanOrEqual(100);
+    const text = renderedText(view);
+    expect(text).toContain('50 of 150 services fully on Kubernetes');
+    for (const n of names.slice(50)) expect(text).toContain(`*${n}* (${n}.example.com)`);
+    expect(text).toContain(`*Fully on Kubernetes (50)*: ${names.slice(0, 50).join(', ')}`);
+    expect(text).toMatch(/\*svc-149\* \(svc-149\.example\.com\)\n:grey_question: split unknown: /);
   });
 });
