@@ -41,6 +41,7 @@ import { type ChartRenderer, ProgressReport } from './slack/progress-report.js';
 import { slackLogger } from './slack/slack-logger.js';
 import { RequestStore } from './store/request-store.js';
 import { ZoneLock } from './store/zone-lock.js';
+import { CronWitnessStore } from './store/cron-witness-store.js';
 import { EnvelopeLedger } from './store/envelope-ledger.js';
 import { countPortCalls, countRoute53Calls, watchShares } from './instrument.js';
 import { Metrics } from './metrics.js';
@@ -226,6 +227,7 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
         })
       : undefined;
   const overview = cronp ? new CronOverview(config, cronp.cron, cronp.locks, store) : undefined;
+  const witnesses = new CronWitnessStore(redis);
   // Chart.js and the native canvas load only when a report is made (src/adapters/share-chart.ts).
   const chart: ChartRenderer = async (series, opts) => (await import('./adapters/share-chart.js')).renderShareChart(series, opts);
   const report = new ProgressReport({ config, store, pairs, client, clock, log, chart });
@@ -259,7 +261,7 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
         if (r.witnessAt !== undefined) await queue.scheduleWitness(r.id, r.witnessAt);
       },
       witness: async (id: number) => {
-        if (cronp) await witnessCronMove(id, { config, store, cron: cronp.cron, locks: cronp.locks, display: notifier });
+        if (cronp) await witnessCronMove(id, { config, store, cron: cronp.cron, locks: cronp.locks, display: notifier, witnesses });
       },
       ...(drift ? { drift: () => drift.tick() } : {}),
       ...(config.report
@@ -360,7 +362,7 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
       groups,
       log,
       track: (work) => followUps.track(work),
-      gather: new HomeGather({ config, pairs, store, client, clock, log, driftStore, ...(cronp ? { cron: { placement: cronp.cron, locks: cronp.locks } } : {}) }),
+      gather: new HomeGather({ config, pairs, store, client, clock, log, driftStore, ...(cronp ? { cron: { placement: cronp.cron, locks: cronp.locks, witnesses } } : {}) }),
     }).register(slack.app);
     port = await slack.start();
     // Stop taking Slack requests first, so nothing new arrives while work drains; then answer

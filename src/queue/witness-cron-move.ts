@@ -5,6 +5,7 @@
 import type { Config } from '../config/schema.js';
 import type { CronPlacement, LockReader, RequestDisplay } from '../core/ports.js';
 import type { RequestStore } from '../store/request-store.js';
+import type { CronWitnessStore } from '../store/cron-witness-store.js';
 
 export interface WitnessDeps {
   readonly config: Config;
@@ -12,6 +13,8 @@ export interface WitnessDeps {
   readonly cron: CronPlacement;
   readonly locks: LockReader;
   readonly display: RequestDisplay;
+  /** Keeps the last witness of each job, for the App Home tab. */
+  readonly witnesses?: CronWitnessStore;
 }
 
 export async function witnessCronMove(requestId: number, deps: WitnessDeps): Promise<void> {
@@ -27,4 +30,16 @@ export async function witnessCronMove(requestId: number, deps: WitnessDeps): Pro
     deps.locks.holder(job.lockKey).catch(() => undefined),
   ]);
   await deps.display.showWitness(r, { jobs, holder, lockKey: job.lockKey });
+  const run = jobs[0];
+  await deps.witnesses
+    ?.record({
+      job: r.change.job,
+      requestId: r.id,
+      movedTo: r.change.to,
+      at: Date.now(),
+      ...(run ? { run: { name: run.name, createdAt: run.createdAt.getTime(), outcome: run.outcome } } : {}),
+      ...(holder !== undefined ? { holder } : {}),
+    })
+    // Only the dashboard reads it: the witness itself has been shown.
+    .catch(() => undefined);
 }

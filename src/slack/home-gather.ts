@@ -14,6 +14,7 @@ import { weightsOf } from '../core/pair-snapshot.js';
 import type { Clock, CronPlacement, LockReader, PairSnapshot, WeightedPair } from '../core/ports.js';
 import { splitFromWeights } from '../core/split.js';
 import type { Logger } from '../log.js';
+import type { CronWitnessRecord, CronWitnessStore } from '../store/cron-witness-store.js';
 import type { DriftStore } from '../store/drift-store.js';
 import type { RequestStore } from '../store/request-store.js';
 import type { HomeCronJob, HomeService, HomeState, ShareReading } from './render-home.js';
@@ -26,7 +27,7 @@ export interface HomeGatherDeps {
   readonly clock: Clock;
   readonly log: Logger;
   readonly driftStore?: DriftStore;
-  readonly cron?: { readonly placement: CronPlacement; readonly locks: LockReader };
+  readonly cron?: { readonly placement: CronPlacement; readonly locks: LockReader; readonly witnesses?: CronWitnessStore };
   /** How long any one outside read may take before its row shows as unknown. */
   readonly timeoutMs?: number;
   readonly concurrency?: number;
@@ -122,6 +123,7 @@ export class HomeGather {
     const { config, cron } = this.deps;
     if (!cron) return [];
     const since = new Date(this.deps.clock.now() - LAST_RUN_WINDOW_MS);
+    const witnessed: Map<string, CronWitnessRecord> = cron.witnesses ? await cron.witnesses.all().catch(() => new Map()) : new Map();
     return Promise.all(
       Object.entries(config.cronjobs).map(async ([job, c]) => {
         const [state, runs, holder] = await Promise.all([
@@ -132,7 +134,8 @@ export class HomeGather {
         const placement = 'unknown' in state ? state : state.suspended ? ('ec2' as const) : ('kubernetes' as const);
         const newest = Array.isArray(runs) ? runs[runs.length - 1] : undefined;
         const lastRun = Array.isArray(runs) ? (newest ? { name: newest.name, at: newest.createdAt.getTime(), outcome: newest.outcome } : undefined) : runs;
-        return { job, placement, holder, ...(lastRun ? { lastRun } : {}) };
+        const witness = witnessed.get(job);
+        return { job, placement, holder, ...(lastRun ? { lastRun } : {}), ...(witness ? { witness } : {}) };
       }),
     );
   }

@@ -6,6 +6,7 @@
  */
 import type { ChangeRequest } from '../core/change-request.js';
 import type { DriftState } from '../core/drift.js';
+import type { CronWitnessRecord } from '../store/cron-witness-store.js';
 import { applyDurationMs } from '../core/change-request.js';
 import { type Block, actions, button, context, packedSections, section } from './blocks.js';
 import { escapeText, formatDuration, mention, slackDate } from './escape.js';
@@ -34,6 +35,8 @@ export interface HomeCronJob {
   readonly lastRun?: { readonly name: string; readonly at: number; readonly outcome: string } | { readonly unknown: string };
   /** null: free; a string names the holder; unknown: could not be read. */
   readonly holder: string | null | { readonly unknown: string };
+  /** What the first scheduled run after the job's last move showed (src/queue/witness-cron-move.ts). */
+  readonly witness?: CronWitnessRecord;
 }
 
 export interface HomeState {
@@ -102,7 +105,21 @@ function cronText(c: HomeCronJob): string {
         : `last Kubernetes run \`${escapeText(c.lastRun.name)}\` ${slackDate(c.lastRun.at)}, ${escapeText(c.lastRun.outcome)}`;
   const lock =
     c.holder === null ? 'lock free' : typeof c.holder === 'string' ? `lock held by ${escapeText(c.holder)}` : `lock unknown (${escapeText(c.holder.unknown)})`;
-  return `*${escapeText(c.job)}*: runs on ${where} · ${run} · ${lock}`;
+  const text = `*${escapeText(c.job)}*: runs on ${where} · ${run} · ${lock}`;
+  return c.witness ? `${text}\n${witnessText(c.witness)}` : text;
+}
+
+/**
+ * Which side ran the witnessed run: after a move to Kubernetes a Job it started is the proof;
+ * after a move to EC2, Kubernetes starting nothing means cron.d on EC2 had it (its lock says who).
+ */
+function witnessText(w: CronWitnessRecord): string {
+  const head = `Last witnessed run (after move #${w.requestId} to ${w.movedTo === 'kubernetes' ? 'Kubernetes' : 'EC2'}, looked ${slackDate(w.at)}):`;
+  const lock = w.holder === undefined ? 'the lock could not be read' : w.holder === null ? 'the lock was free' : `the lock was held by ${escapeText(w.holder)}`;
+  let side: string;
+  if (w.run) side = `Kubernetes ran \`${escapeText(w.run.name)}\` (${escapeText(w.run.outcome)})${w.movedTo === 'ec2' ? ' :warning: after the move to EC2' : ''}`;
+  else side = w.movedTo === 'ec2' ? 'Kubernetes started nothing, so cron.d on EC2 had the run' : ':warning: Kubernetes started no Job';
+  return `${head} ${side}; ${lock}`;
 }
 
 function historyText(r: ChangeRequest): string {

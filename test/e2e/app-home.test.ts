@@ -28,8 +28,9 @@ describe('App Home: the migration dashboard', () => {
   let mc: memjs.Client;
 
   beforeAll(async () => {
-    h = await BotHarness.start({ config: config(), kubernetes: true });
-    h.kube!.putCronJob({ namespace: 'jobs', name: 'nightly', schedule: '0 3 * * *', suspend: false });
+    // The witness looks soon after a move: the job runs every 2 s (a seconds field).
+    h = await BotHarness.start({ config: config(), kubernetes: true, env: { STRANGLER_WITNESS_DELAY_MS: '700' } });
+    h.kube!.putCronJob({ namespace: 'jobs', name: 'nightly', schedule: '*/2 * * * * *', suspend: false });
     h.kube!.putJob({ namespace: 'jobs', name: 'nightly-29400000', ownerCronJob: 'nightly', createdAt: new Date(Date.now() - 3_600_000), outcome: 'succeeded' });
     h.kube!.putCronJob({ namespace: 'locked', name: 'secret', schedule: '0 4 * * *' });
     h.kube!.forbid('locked');
@@ -90,6 +91,25 @@ describe('App Home: the migration dashboard', () => {
     expect(h.slack.callsTo('views.publish').every((c) => c.args.user_id === ALICE)).toBe(true);
   });
 
+  it('a cron job’s last witnessed run: after a move to EC2, Kubernetes started nothing and cron.d held the lock', async () => {
+    // cron.d on EC2 holds the lock from before the witness looks.
+    await mc.set('lock:nightly', 'ip-10-0-1-5 pid 777', { expires: 60 });
+    expect(await h.ask(ALICE, 'cron nightly ec2')).toContain('Request #2');
+    await h.click(BOB, await h.waitForApproval(2, 'waits for approval'), 'approve');
+    const applied = await h.waitForApproval(2, 'Applied');
+    await h.slack.waitFor(() => h.slack.messages(APPROVALS).find((m) => m.thread_ts === applied.ts && m.text.includes('Witness for #2')), 15_000, 'the witness of #2');
+    const view = await h.slack.waitFor(
+      async () => {
+        const v = await refresh(ALICE);
+        return v.includes('Last witnessed run') ? v : undefined;
+      },
+      15_000,
+      'the witness on the Home tab',
+    );
+    expect(view).toMatch(/\*nightly\*: runs on EC2 · .*lock held by ip-10-0-1-5 pid 777/);
+    expect(view).toMatch(/Last witnessed run \(after move #2 to EC2, looked <!date\^\d+\^[^>]*>\): Kubernetes started nothing, so cron\.d on EC2 had the run; the lock was held by ip-10-0-1-5 pid 777/);
+  });
+
   it('an approver is a member too; someone the rules do not name gets a short view, and nothing is read or changed', async () => {
     expect(await open(BOB)).toContain('Migration progress');
     const listings = h.r53.countCalls('ListResourceRecordSets');
@@ -117,8 +137,8 @@ describe('App Home: the migration dashboard', () => {
       await hold.reached;
       expect(view).toContain('split unknown: Route 53 did not answer within 5 s');
       expect(view).toContain('0 of 3 services fully on Kubernetes');
-      expect(view).toContain('*nightly*: runs on Kubernetes');
-      expect(view).toContain('*Last 1 change request*');
+      expect(view).toContain('*nightly*: runs on EC2');
+      expect(view).toContain('*Last 2 change requests*');
     } finally {
       hold.release();
     }

@@ -152,6 +152,26 @@ describe('the App Home view', () => {
     expect(texts(view.blocks).join('\n')).toMatch(/…and \d+ more not yet on Kubernetes/);
   });
 
+  it('a cron job’s last witnessed run says which side ran it', () => {
+    const base = { placement: 'ec2' as const, holder: null };
+    const all = texts(
+      renderHome(
+        state([], {
+          cronJobs: [
+            { ...base, job: 'to-ec2', witness: { job: 'to-ec2', requestId: 3, movedTo: 'ec2', at: T0, holder: 'ip-10-0-1-5' } },
+            { ...base, job: 'to-k8s', witness: { job: 'to-k8s', requestId: 4, movedTo: 'kubernetes', at: T0, run: { name: 'to-k8s-1', createdAt: T0, outcome: 'succeeded' }, holder: null } },
+            { ...base, job: 'k8s-silent', witness: { job: 'k8s-silent', requestId: 5, movedTo: 'kubernetes', at: T0 } },
+            { ...base, job: 'still-k8s', witness: { job: 'still-k8s', requestId: 6, movedTo: 'ec2', at: T0, run: { name: 'still-k8s-9', createdAt: T0, outcome: 'running' }, holder: 'k8s pod' } },
+          ],
+        }),
+      ).blocks,
+    ).join('\n');
+    expect(all).toMatch(/after move #3 to EC2, looked <!date[^>]*>\): Kubernetes started nothing, so cron\.d on EC2 had the run; the lock was held by ip-10-0-1-5/);
+    expect(all).toContain('Kubernetes ran `to-k8s-1` (succeeded); the lock was free');
+    expect(all).toContain(':warning: Kubernetes started no Job; the lock could not be read');
+    expect(all).toContain('Kubernetes ran `still-k8s-9` (running) :warning: after the move to EC2; the lock was held by k8s pod');
+  });
+
   it('no services configured: says how to add them', () => {
     const view = renderHome(state([]));
     expectValidView(view.blocks);
