@@ -43,6 +43,7 @@ import { countPortCalls, countRoute53Calls, watchShares } from './instrument.js'
 import { Metrics } from './metrics.js';
 import { healthRoutes } from './web/health-routes.js';
 import { serveRoutes } from './web/route-server.js';
+import { versionsApiRoutes } from './web/versions-api.js';
 
 export type Role = 'web' | 'worker';
 
@@ -58,6 +59,8 @@ export interface BotSettings {
   readonly clock?: Clock;
   /** Defaults to the real Route 53 through the SDK's own configuration chain. */
   readonly pairs?: WeightedPair;
+  /** STRANGLER_API_TOKENS, already checked (src/web/api-tokens.ts); none: the HTTP API answers 404. */
+  readonly apiTokens?: readonly string[];
 }
 
 interface CronParts {
@@ -280,6 +283,18 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
 
   let port = 0;
   const routes = healthRoutes({ redis, metrics, slackAuth });
+  // The tandem-deploy gate for CI, next to the probes on every process's HTTP port.
+  routes.push(
+    ...(await versionsApiRoutes({
+      tokens: s.apiTokens ?? [],
+      services: new Map(Object.entries(config.services).map(([name, svc]) => [name, svc.version !== undefined])),
+      driftStore,
+      redis,
+      rateLimit: { points: tuning.apiRateLimit, windowSeconds: tuning.apiRateWindowSeconds },
+      metrics,
+      log,
+    })),
+  );
   if (!s.roles.includes('web')) {
     const server = await serveRoutes(routes, s.port);
     port = server.port;
