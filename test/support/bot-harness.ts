@@ -9,7 +9,7 @@ import { parseConfig } from '../../src/config/load-config.js';
 import type { Config } from '../../src/config/schema.js';
 import { readTuning } from '../../src/config/tuning.js';
 import type { ChangeRequest } from '../../src/core/change-request.js';
-import { silentLogger } from '../../src/log.js';
+import { type Logger, silentLogger } from '../../src/log.js';
 import { type KubernetesStandIn, startKubernetesStandIn } from './kubernetes-stand-in.js';
 import { startMemcachedServer } from './memcached-server.js';
 import { startRedisServer, type RedisServer } from './redis-server.js';
@@ -83,6 +83,10 @@ export interface HarnessOptions {
   socketMode?: boolean;
   /** Where the bot's Redis is, when not the harness's own redis-server (TLS, Sentinel). */
   redis?: RedisSettings | string;
+  /** STRANGLER_API_TOKENS: turns the HTTP API on. */
+  apiTokens?: string[];
+  /** Where the bot logs (default: nowhere), for tests that read its log lines. */
+  log?: Logger;
 }
 
 type MemcachedServer = Awaited<ReturnType<typeof startMemcachedServer>>;
@@ -163,7 +167,8 @@ export class BotHarness {
       redis: this.opts.redis ?? this.redis.url,
       slack: { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, apiUrl: this.slack.apiUrl, ...(this.socket ? { appToken: APP_TOKEN } : {}) },
       port: 0,
-      log: silentLogger,
+      log: this.opts.log ?? silentLogger,
+      ...(this.opts.apiTokens ? { apiTokens: this.opts.apiTokens } : {}),
     });
   }
 
