@@ -12,6 +12,7 @@ import { readTuning } from '../../src/config/tuning.js';
 import type { VersionsAnswer } from '../../src/core/versions-answer.js';
 import { silentLogger } from '../../src/log.js';
 import { baseConfig, BOT_TOKEN, BotHarness, SIGNING_SECRET, TEST_TUNING_ENV } from '../support/bot-harness.js';
+import { startBotProcess, writeConfig } from '../support/bot-process.js';
 import { runCli, startCli } from '../support/cli-process.js';
 import { VersionEndpoints } from '../support/version-endpoints.js';
 
@@ -250,6 +251,19 @@ describe('the tandem-deploy gate: GET /api/v1/services/{service}/versions and st
     const r = await cli(['api', 'aaa1111'], cliEnv(TOKENS.misc, base));
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('The strangler API is off: STRANGLER_API_TOKENS is not set on the bot.');
+  });
+
+  it('the built bot refuses to start with a short token, naming its position and not its value', async () => {
+    const bot = await startBotProcess(
+      { ...h.processEnv(writeConfig(baseConfig())), STRANGLER_API_TOKENS: `${TOKENS.misc},tiny-secret` },
+      { waitReady: false },
+    );
+    expect(await bot.exited).toBe(1);
+    const output = bot.output.join('\n');
+    expect(output).toContain('strangler cannot start: The environment is not valid:');
+    expect(output).toContain('STRANGLER_API_TOKENS: token 2 has 11 characters; use at least 16');
+    expect(output).not.toContain('tiny-secret');
+    expect(output).not.toContain(TOKENS.misc);
   });
 
   it('counts answers by outcome in /metrics', async () => {
