@@ -178,3 +178,18 @@ describe('waitForVersion polling', () => {
     expect(w.err.join('\n')).not.toContain(target.token);
   });
 });
+
+describe('the CLI stays free of the bot', () => {
+  it('src/cli imports only itself, core/ and Node built-ins (so dist/cli.mjs is tiny and needs no node_modules)', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const offending: string[] = [];
+    for (const f of readdirSync('src/cli')) {
+      const text = readFileSync(`src/cli/${f}`, 'utf8');
+      for (const m of text.matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)) {
+        const spec = m[1]!;
+        if (!(spec.startsWith('node:') || spec.startsWith('./') || spec.startsWith('../core/'))) offending.push(`${f}: ${spec}`);
+      }
+    }
+    expect(offending).toEqual([]);
+  });
+});
