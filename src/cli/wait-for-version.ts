@@ -20,6 +20,14 @@ export interface WaitDeps {
 
 const SIDES = { kubernetes: 'Kubernetes', ec2: 'EC2' } as const;
 
+/** `20 min`, `90 s`, `1 h`: how people wrote the timeout, not a count of seconds. */
+export function humanDuration(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000} min`;
+  return `${Math.round(ms / 1000)} s`;
+}
+
 function sidesOf(side: Side): Array<'kubernetes' | 'ec2'> {
   return side === 'both' ? ['kubernetes', 'ec2'] : [side];
 }
@@ -72,11 +80,12 @@ async function poll(target: Target, deps: WaitDeps, timeoutMs: number): Promise<
   }
   const where = `${target.url.origin}${target.url.pathname}`;
   if (res.status === 200) {
-    try {
-      return { kind: 'answer', answer: (await res.json()) as VersionsAnswer };
-    } catch {
-      return { kind: 'trouble', message: `${where} answered 200 with something that is not JSON` };
+    const body = (await res.json().catch(() => undefined)) as Partial<VersionsAnswer> | undefined;
+    // Something else answered (a login page, another service): waiting would not make it strangler.
+    if (typeof body !== 'object' || body === null || !('kubernetes' in body) || !('ec2' in body) || typeof body.drift !== 'object') {
+      return { kind: 'refused', message: `${where} answered 200 but not with strangler's versions JSON: is STRANGLER_URL the strangler bot?` };
     }
+    return { kind: 'answer', answer: body as VersionsAnswer };
   }
   const message = await errorMessage(res);
   if (res.status === 401 || res.status === 403) return { kind: 'refused', message: `STRANGLER_API_TOKEN was refused by ${target.url.origin} (${res.status}): ${message ?? 'not authorised'}` };
@@ -102,7 +111,7 @@ export async function waitForVersion(o: WaitOptions, target: Target, deps: WaitD
     if (line !== lastSaid) deps.err(line);
     lastSaid = line;
   };
-  deps.err(`waiting up to ${Math.round(o.timeoutMs / 1000)} s for ${o.service} to run ${o.version} on ${where}`);
+  deps.err(`waiting up to ${humanDuration(o.timeoutMs)} for ${o.service} to run ${o.version} on ${where}`);
   for (;;) {
     const p = await poll(target, deps, Math.min(15_000, deadline - deps.now()));
     let waitMs = o.intervalMs;
@@ -130,6 +139,6 @@ export async function waitForVersion(o: WaitOptions, target: Target, deps: WaitD
     await deps.sleep(Math.min(waitMs, left));
   }
   const running = last ? describeAnswer(last) : `no answer from strangler${trouble ? ` (${trouble})` : ''}`;
-  deps.err(`strangler wait-for-version: timed out after ${Math.round(o.timeoutMs / 1000)} s: ${o.service} does not run ${o.version} on ${where}. ${running}`);
+  deps.err(`strangler wait-for-version: timed out after ${humanDuration(o.timeoutMs)}: ${o.service} does not run ${o.version} on ${where}. ${running}`);
   return 1;
 }

@@ -100,7 +100,9 @@ export async function versionsApiRoutes(deps: VersionsApiDeps): Promise<CustomRo
     const hasSources = deps.services.get(service);
     if (hasSources === undefined) {
       const list = known.length ? ` Known services: ${known.join(', ')}.` : '';
-      return answer('not_found', 404, refusal('unknown_service', `There is no service called "${service}".${list}`));
+      // Echoed capped: the name comes from the URL, which can be long.
+      const shown = service.length > 64 ? `${service.slice(0, 64)}…` : service;
+      return answer('not_found', 404, refusal('unknown_service', `There is no service called "${shown}".${list}`));
     }
     if (!hasSources) {
       return answer(

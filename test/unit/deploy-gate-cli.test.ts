@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseCli, parseDuration, readTarget, UsageError } from '../../src/cli/args.js';
-import { waitForVersion, type WaitDeps } from '../../src/cli/wait-for-version.js';
+import { humanDuration, waitForVersion, type WaitDeps } from '../../src/cli/wait-for-version.js';
 import type { VersionsAnswer } from '../../src/core/versions-answer.js';
 
 const wait = (argv: string[]) => {
@@ -89,6 +89,17 @@ describe('STRANGLER_URL and STRANGLER_API_TOKEN', () => {
   });
 });
 
+describe('durations as people write them', () => {
+  it.each([
+    [1_200_000, '20 min'],
+    [3_600_000, '1 h'],
+    [90_000, '90 s'],
+    [500, '500 ms'],
+  ])('%i ms is %s', (ms, text) => {
+    expect(humanDuration(ms)).toBe(text);
+  });
+});
+
 describe('waitForVersion polling', () => {
   const target = { url: new URL('http://bot.test/api/v1/services/api/versions'), token: 'tok-0123456789abcdef' };
   const options = { service: 'api', version: 'v2', side: 'both' as const, timeoutMs: 60_000, intervalMs: 5000 };
@@ -142,6 +153,7 @@ describe('waitForVersion polling', () => {
     const w = world([json(answer('v1', 'v1'))]);
     expect(await waitForVersion({ ...options, timeoutMs: 20_000 }, target, w.deps)).toBe(1);
     expect(w.err.filter((l) => l.startsWith('api: '))).toHaveLength(1);
+    expect(w.err[0]).toBe('waiting up to 20 s for api to run v2 on Kubernetes and EC2');
     expect(w.err.at(-1)).toBe(
       'strangler wait-for-version: timed out after 20 s: api does not run v2 on Kubernetes and EC2. Kubernetes runs v1 since 2026-01-01T00:00:00.000Z; EC2 runs v1 since 2026-01-01T00:00:00.000Z (checked 2026-01-01T00:00:00.000Z)',
     );
@@ -169,6 +181,8 @@ describe('waitForVersion polling', () => {
     [json({ error: 'unauthorized', message: 'The bearer token is not one of STRANGLER_API_TOKENS.' }, 401), 'STRANGLER_API_TOKEN was refused by http://bot.test (401)'],
     [json({ error: 'unknown_service', message: 'There is no service called "api".' }, 404), 'There is no service called "api".'],
     [() => new Response('not found', { status: 404 }), 'does not exist (404): is STRANGLER_URL the strangler bot?'],
+    [() => new Response('<html>login</html>', { status: 200, headers: { 'content-type': 'text/html' } }), "answered 200 but not with strangler's versions JSON"],
+    [json({ status: 'ok' }), "answered 200 but not with strangler's versions JSON"],
     [() => new Response(null, { status: 301, headers: { location: 'https://elsewhere.example.com/' } }), 'redirects (301) to https://elsewhere.example.com/'],
   ])('exits 2 at once on a refusal (%#)', async (response, message) => {
     const w = world([response]);
