@@ -175,6 +175,12 @@ describe('the tandem-deploy gate: GET /api/v1/services/{service}/versions and st
     expect((await get('api', TOKENS.misc.slice(0, -1))).status).toBe(401);
   });
 
+  it('survives a malformed path: an error status, and the next request is answered', async () => {
+    const res = await fetch(`${h.baseUrl}/api/v1/services/%E0%A4/versions`, { headers: { authorization: `Bearer ${TOKENS.misc}` } });
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect((await get('api', TOKENS.misc)).status).toBe(200);
+  });
+
   it('answers 429 with Retry-After once a token is over its limit, other tokens unaffected', async () => {
     const statuses: number[] = [];
     let limited: Response | undefined;
