@@ -9,7 +9,7 @@ import { parseConfig } from '../../src/config/load-config.js';
 import type { Config } from '../../src/config/schema.js';
 import { readTuning } from '../../src/config/tuning.js';
 import type { ChangeRequest } from '../../src/core/change-request.js';
-import { silentLogger } from '../../src/log.js';
+import { type Logger, silentLogger } from '../../src/log.js';
 import { type KubernetesStandIn, startKubernetesStandIn } from './kubernetes-stand-in.js';
 import { startMemcachedServer } from './memcached-server.js';
 import { startRedisServer, type RedisServer } from './redis-server.js';
@@ -86,6 +86,8 @@ export interface HarnessOptions {
   socketMode?: boolean;
   /** Where the bot's Redis is, when not the harness's own redis-server (TLS, Sentinel). */
   redis?: RedisSettings | string;
+  /** The bot's logger (silent unless a test reads the log). */
+  log?: Logger;
 }
 
 type MemcachedServer = Awaited<ReturnType<typeof startMemcachedServer>>;
@@ -166,7 +168,7 @@ export class BotHarness {
       redis: this.opts.redis ?? this.redis.url,
       slack: { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, apiUrl: this.slack.apiUrl, ...(this.socket ? { appToken: APP_TOKEN } : {}) },
       port: 0,
-      log: silentLogger,
+      log: this.opts.log ?? silentLogger,
     });
   }
 
