@@ -171,4 +171,26 @@ describe('weights changed outside strangler', () => {
     expect(h.slack.messages(APPROVALS).filter((m) => renderedText(m).includes('Request #3'))).toHaveLength(0);
     expect(h.weights('api')).toEqual({ kubernetes: 45, ec2: 55 });
   });
+
+  it('never takes the bot’s own change in flight for an outside one; once applied, the episode ends', async () => {
+    const alert = alerts()[3]!;
+    const asked = await h.waitForApproval(2, 'waits for approval');
+    // Held between Route 53 taking the batch and confirming it: the records already say 50/50.
+    const held = h.r53.holdNext('GetChange');
+    await h.click(BOB, asked, 'approve');
+    await held.reached;
+    expect(h.weights('api')).toEqual({ kubernetes: 50, ec2: 50 });
+    await ticks(3);
+    expect(renderedText(h.slack.message(ALERTS, alert.ts)!)).toContain('30/70 → 45/55');
+    expect(renderedText(h.slack.message(ALERTS, alert.ts)!)).not.toContain('50/50');
+    held.release();
+    await h.waitForApproval(2, 'Applied and verified');
+    const resolved = await h.slack.waitFor(() => {
+      const m = h.slack.message(ALERTS, alert.ts);
+      return m && renderedText(m).includes('Back at 50/50') ? m : undefined;
+    }, 10_000, 'the alert resolved by the applied request');
+    expect(renderedText(resolved)).toContain('the split strangler last applied');
+    await ticks(2);
+    expect(alerts()).toHaveLength(4);
+  });
 });
