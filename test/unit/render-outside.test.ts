@@ -11,7 +11,7 @@ describe('renderOutsideAlert', () => {
     const m = renderOutsideAlert('api', episode);
     expect(m.text).toContain('*api*: weights changed outside strangler, 30/70 → 50/50, first seen <!date^');
     expect(m.text).toContain('|2026-12-05 10:42 UTC>');
-    const buttons = (m.blocks.at(-1) as { elements: Array<{ text: { text: string }; value: string; action_id: string }> }).elements;
+    const buttons = (m.blocks.at(-1) as unknown as { elements: Array<{ text: { text: string }; value: string; action_id: string }> }).elements;
     expect(buttons.map((b) => [b.text.text, b.action_id, b.value])).toEqual([
       ['Restore 30/70', 'outside_restore', 'api.K1'],
       ['Accept', 'outside_accept', 'api.K1'],
