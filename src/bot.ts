@@ -260,14 +260,6 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
           log,
         })
       : undefined;
-  if (outside) {
-    // At every start, so the start-up log says it whenever external-dns claims a managed name.
-    // Bounded: a slow Route 53 must not hold up the start; the periodic check reads it again.
-    await Promise.race([
-      outside.refreshClaims(true).catch((err: Error) => log.warn({ err: err.message }, 'could not read who else claims the managed records')),
-      new Promise((r) => setTimeout(r, 5000).unref()),
-    ]);
-  }
 
   let worker: ChangeWorker | undefined;
   if (s.roles.includes('worker')) {
@@ -405,6 +397,9 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
   // Last: an apply in flight may still read locks while the worker drains.
   if (cronp) closers.push(async () => cronp.locks.close());
   log.info({ roles: s.roles, port }, 'strangler started');
+  // At every start, so the start-up log says it whenever external-dns claims a managed name. Not
+  // awaited: Route 53 (and loading its SDK) must not hold up readiness.
+  if (outside) void outside.refreshClaims(true).catch((err: Error) => log.warn({ err: err.message }, 'could not read who else claims the managed records'));
   route53?.preload();
   return {
     port,
