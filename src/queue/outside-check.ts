@@ -103,7 +103,11 @@ export class OutsideChecker {
         const channel = this.deps.alertChannel;
         const posted = channel && state.episode ? await announcer.alert(channel, service, state.episode, now) : undefined;
         if (posted) state = withOutsideAlert(state, posted);
-        log.warn({ service, event: 'outside-change', from: state.episode?.from, live, alerted: posted !== undefined }, 'weights changed outside strangler');
+        // Once per episode in the log too: a retry of an alert Slack refused (or no channel to post
+        // to) is not news.
+        const fields = { service, event: 'outside-change', from: state.episode?.from, live, alerted: posted !== undefined };
+        if (!before?.episode) log.warn(fields, 'weights changed outside strangler');
+        else log.debug(fields, 'outside-change alert tried again');
       } else if (a.type === 'update') {
         if (state.episode) await announcer.update(a.alert, service, state.episode, now);
         log.warn({ service, event: 'outside-change', live }, 'weights changed outside strangler again');
