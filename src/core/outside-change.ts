@@ -85,11 +85,18 @@ export function evaluateOutside(
     return { next: { service, episode: started, checkedAt: now }, actions: [{ type: 'alert' }] };
   }
   const changedAgain = !sameShare(live, episode.live);
-  const next: OutsideEpisode = changedAgain ? { ...episode, live, changedAt: now } : episode;
+  // The bot applied a request meanwhile (its baseline moved) while the split still differs:
+  // Restore must offer the new baseline, not the one the episode started from.
+  const baselineMoved = !sameShare(baseline.weights, episode.from);
+  const next: OutsideEpisode = {
+    ...episode,
+    ...(changedAgain ? { live, changedAt: now } : {}),
+    ...(baselineMoved ? { from: baseline.weights } : {}),
+  };
   const state: OutsideState = { service, episode: next, checkedAt: now };
   // No alert yet: Slack refused the last post, so this tick tries again.
   if (!next.alert) return { next: state, actions: [{ type: 'alert' }] };
-  return { next: state, actions: changedAgain ? [{ type: 'update', alert: next.alert }] : [] };
+  return { next: state, actions: changedAgain || baselineMoved ? [{ type: 'update', alert: next.alert }] : [] };
 }
 
 export function withOutsideAlert(state: OutsideState, alert: AlertRef): OutsideState {

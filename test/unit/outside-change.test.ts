@@ -65,6 +65,13 @@ describe('evaluateOutside', () => {
     expect(next.episode).toMatchObject({ key: first.episode!.key, from: w(30, 70), live: w(70, 30), since: 1000, changedAt: 3000, alert: ALERT });
   });
 
+  it('offers the new baseline when the bot applied a change during the episode and the split still differs', () => {
+    const first = withOutsideAlert(evaluateOutside(undefined, 'api', w(50, 50), base(30, 70), 1000, key).next, ALERT);
+    const { next, actions } = evaluateOutside(first, 'api', w(50, 50), base(60, 40), 3000, key);
+    expect(actions).toEqual([{ type: 'update', alert: ALERT }]);
+    expect(next.episode).toMatchObject({ key: first.episode!.key, from: w(60, 40), live: w(50, 50), changedAt: 1000 });
+  });
+
   it('resolves the episode when the split is back at the baseline', () => {
     const first: OutsideState = withOutsideAlert(evaluateOutside(undefined, 'api', w(50, 50), base(30, 70), 1000, key).next, ALERT);
     const { next, actions } = evaluateOutside(first, 'api', w(30, 70), base(30, 70), 4000, key);
