@@ -34,6 +34,8 @@ export interface WorkerDeps {
   readonly afterApplied?: (r: ChangeRequest) => Promise<void>;
   readonly witness?: (requestId: number) => Promise<void>;
   readonly drift?: () => Promise<unknown>;
+  /** The out-of-band weight check's tick. */
+  readonly outside?: () => Promise<unknown>;
 }
 
 export class ChangeWorker {
@@ -64,6 +66,9 @@ export class ChangeWorker {
         return this.deps.witness?.(job.data.requestId ?? -1);
       case 'drift':
         await this.deps.drift?.();
+        return;
+      case 'outside':
+        await this.deps.outside?.();
         return;
     }
   }

@@ -35,6 +35,9 @@ export const TEST_TUNING_ENV = {
   STRANGLER_JOB_LOCK_MS: '2000',
   STRANGLER_APPLY_BACKOFF_MS: '200',
   STRANGLER_SWEEP_EVERY_MS: '60000',
+  // Off unless a test turns it on: its background listings would land among the Route 53 calls
+  // other tests count or hold (test/e2e/outside-change.test.ts turns it on).
+  STRANGLER_OUTSIDE_CHECK_EVERY_MS: '0',
 };
 
 export function baseConfig(overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -85,7 +88,7 @@ export interface HarnessOptions {
   redis?: RedisSettings | string;
   /** STRANGLER_API_TOKENS: turns the HTTP API on. */
   apiTokens?: string[];
-  /** Where the bot logs (default: nowhere), for tests that read its log lines. */
+  /** The bot's logger (silent unless a test reads the log). */
   log?: Logger;
 }
 
