@@ -157,6 +157,7 @@ export class ConsoleServer {
       if (url.pathname === '/api/deploy') return sendJson(res, 200, this.deploy(body));
       if (url.pathname === '/api/home/open') return sendJson(res, 200, await this.openHome(body));
       if (url.pathname === '/api/home/click') return sendJson(res, 200, await this.clickHome(body));
+      if (url.pathname === '/api/outside') return sendJson(res, 200, this.outside(body));
     }
     throw new HttpProblem(404, 'not found');
   }
@@ -315,6 +316,10 @@ export class ConsoleServer {
     return { ok: true };
   }
 
+  private outside(body: Record<string, unknown>) {
+    return { ok: true, weights: setWeightsOutside(this.deps.r53, body.service) };
+  }
+
   /** Plays a deploy: one platform gets the other's commit (ends drift) or a new one (starts it). */
   private deploy(body: Record<string, unknown>) {
     const service = typeof body.service === 'string' ? body.service : '';
@@ -327,6 +332,18 @@ export class ConsoleServer {
     this.deps.versions.set(`/${platform}/${service}`, version);
     return { ok: true, version };
   }
+}
+
+/**
+ * What someone editing the weights in the Route 53 console does: both records of a service's pair
+ * set to 50/50 behind the bot's back. The bot's out-of-band check alerts in the alert channel.
+ */
+export function setWeightsOutside(r53: Route53StandIn, service: unknown): { kubernetes: number; ec2: number } {
+  const s = SERVICES.find((x) => x.name === service);
+  if (!s) throw new HttpProblem(400, 'unknown service');
+  r53.setWeight(ZONE_ID, s.record, 'A', SET_IDS.kubernetes, 50);
+  r53.setWeight(ZONE_ID, s.record, 'A', SET_IDS.ec2, 50);
+  return { kubernetes: 50, ec2: 50 };
 }
 
 function person(id: unknown) {

@@ -19,7 +19,7 @@ export const PEOPLE: readonly Person[] = [
 ];
 
 export const APPROVAL_CHANNEL = { id: 'C0APPROVALS', name: 'strangler-approvals', purpose: 'Traffic shifts and cron moves wait here for an approver' };
-export const ALERT_CHANNEL = { id: 'C0ALERTS', name: 'strangler-alerts', purpose: 'Version drift between Kubernetes and EC2' };
+export const ALERT_CHANNEL = { id: 'C0ALERTS', name: 'strangler-alerts', purpose: 'Version drift between Kubernetes and EC2, and weights changed outside the bot' };
 export const CHANNELS = [APPROVAL_CHANNEL, ALERT_CHANNEL] as const;
 
 export const ZONE_ID = 'Z0SANDBOX0ZONE';

@@ -147,6 +147,8 @@ function botEnv(o: {
     STRANGLER_ROUTE53_SYNC_TIMEOUT_MS: '20000',
     STRANGLER_APPLY_BACKOFF_MS: '500',
     STRANGLER_SHUTDOWN_MS: '5000',
+    // The out-of-band check every 3 s, so "Set 50/50 outside the bot" is alerted while you watch.
+    STRANGLER_OUTSIDE_CHECK_EVERY_MS: '3000',
     LOG_LEVEL: 'info',
   };
 }

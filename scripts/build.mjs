@@ -7,7 +7,7 @@
 // (src/adapters/kubernetes-adapters.ts) is read only by a bot with cron jobs or Deployment version
 // sources. Whitespace and syntax are minified but names are not, so stack traces still name
 // functions; dist/*.map maps them back to src/ under `node --enable-source-maps`.
-import { rmSync } from 'node:fs';
+import { chmodSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -32,3 +32,20 @@ await build({
   // the image ships in node_modules/@napi-rs. It is only imported when a report is made.
   external: ['@napi-rs/canvas'],
 });
+
+// The CLI CI runs (`npx strangler wait-for-version …`): its own single file of node built-ins and
+// src/cli, with nothing of the bot, so it starts at once and can be copied out of the image alone.
+// esbuild keeps the entry's `#!/usr/bin/env node` line.
+await build({
+  absWorkingDir: root,
+  entryPoints: ['src/cli/main.ts'],
+  outfile: 'dist/cli.mjs',
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20.11',
+  minifyWhitespace: true,
+  minifySyntax: true,
+  logLevel: 'warning',
+});
+chmodSync(`${root}/dist/cli.mjs`, 0o755);

@@ -13,6 +13,7 @@ import type { Config } from './config/schema.js';
 import type { Tuning } from './config/tuning.js';
 import { type ChangeRequest, targetName } from './core/change-request.js';
 import type { Clock, CronPlacement, LockReader, WeightedPair } from './core/ports.js';
+import type { Weights } from './core/split.js';
 import { systemClock } from './core/ports.js';
 import type { Logger } from './log.js';
 import { applyCronMove } from './queue/apply-cron-move.js';
@@ -46,7 +47,14 @@ import { EnvelopeLedger } from './store/envelope-ledger.js';
 import { countPortCalls, countRoute53Calls, watchShares } from './instrument.js';
 import { Metrics } from './metrics.js';
 import { healthRoutes } from './web/health-routes.js';
+import type { RecordClaimsReader } from './core/record-claims.js';
+import { OutsideChecker } from './queue/outside-check.js';
+import { OutsideStore } from './store/outside-store.js';
+import { SlackOutsideAnnouncer } from './slack/outside-announcer.js';
+import { registerOutsideButtons } from './slack/outside-buttons.js';
+import { outsideStatusLines } from './slack/render-outside.js';
 import { serveRoutes } from './web/route-server.js';
+import { versionsApiRoutes } from './web/versions-api.js';
 
 export type Role = 'web' | 'worker';
 
@@ -62,6 +70,22 @@ export interface BotSettings {
   readonly clock?: Clock;
   /** Defaults to the real Route 53 through the SDK's own configuration chain. */
   readonly pairs?: WeightedPair;
+  /** STRANGLER_API_TOKENS, already checked (src/web/api-tokens.ts); none: the HTTP API answers 404. */
+  readonly apiTokens?: readonly string[];
+  /** Who else claims the managed records (external-dns TXT records); defaults to the real Route 53. */
+  readonly claims?: RecordClaimsReader;
+}
+
+/** The external-dns claims reader on the real Route 53, with the SDK imported only when first used. */
+function route53Claims(tuning: Tuning, metrics: Metrics): RecordClaimsReader {
+  let reader: Promise<RecordClaimsReader> | undefined;
+  const load = () =>
+    (reader ??= Promise.all([import('./adapters/route53-weighted-pair.js'), import('./adapters/route53-record-claims.js')]).then(([pair, claims]) => {
+      const client = pair.createRoute53Client({ maxAttempts: tuning.route53MaxAttempts });
+      countRoute53Calls(client, metrics);
+      return new claims.Route53RecordClaims(client);
+    }));
+  return { claims: async (targets) => (await load()).claims(targets) };
 }
 
 interface CronParts {
@@ -231,6 +255,22 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
   // Chart.js and the native canvas load only when a report is made (src/adapters/share-chart.ts).
   const chart: ChartRenderer = async (series, opts) => (await import('./adapters/share-chart.js')).renderShareChart(series, opts);
   const report = new ProgressReport({ config, store, pairs, client, clock, log, chart });
+  // Out-of-band weight changes (README "Out-of-band weight changes"); STRANGLER_OUTSIDE_CHECK_EVERY_MS=0 turns it off.
+  const outsideStore = new OutsideStore(redis);
+  const outside =
+    tuning.outsideCheckEveryMs > 0 && Object.keys(config.services).length > 0
+      ? new OutsideChecker({
+          services: Object.entries(config.services).map(([service, sc]) => ({ service, pair: sc.route53 })),
+          pairs,
+          claims: s.claims ?? route53Claims(tuning, metrics),
+          store: outsideStore,
+          requests: store,
+          announcer: new SlackOutsideAnnouncer(notifier),
+          alertChannel: config.slack.alertChannel ?? config.slack.approvalChannel,
+          clock,
+          log,
+        })
+      : undefined;
 
   let worker: ChangeWorker | undefined;
   if (s.roles.includes('worker')) {
@@ -242,6 +282,7 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
       clock,
       targetOf: (service: string) => pairTarget(config, service),
       syncTimeoutMs: tuning.route53SyncTimeoutMs,
+      onVerified: (service: string, weights: Weights) => outsideStore.setBaseline(service, { weights, source: 'applied', at: clock.now() }),
     };
     const connection: Redis = workerRedis(s.redis);
     worker = new ChangeWorker({
@@ -273,11 +314,13 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
               }),
           }
         : {}),
+      ...(outside ? { outside: () => outside.tick() } : {}),
     });
     const schedule = async () => {
       await queue.scheduleSweep();
       if (drift) await queue.scheduleDrift(config.drift.intervalSeconds * 1000);
       await queue.scheduleReport(config.report);
+      if (outside) await queue.scheduleOutsideCheck(tuning.outsideCheckEveryMs);
     };
     await schedule();
     // A Redis that lost its data (flushed, restarted without persistence, failed over to an empty
@@ -298,6 +341,18 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
 
   let port = 0;
   const routes = healthRoutes({ redis, metrics, slackAuth });
+  // The tandem-deploy gate for CI, next to the probes on every process's HTTP port.
+  routes.push(
+    ...(await versionsApiRoutes({
+      tokens: s.apiTokens ?? [],
+      services: new Map(Object.entries(config.services).map(([name, svc]) => [name, svc.version !== undefined])),
+      driftStore,
+      redis,
+      rateLimit: { points: tuning.apiRateLimit, windowSeconds: tuning.apiRateWindowSeconds },
+      metrics,
+      log,
+    })),
+  );
   if (!s.roles.includes('web')) {
     const server = await serveRoutes(routes, s.port);
     port = server.port;
@@ -333,6 +388,13 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
       };
     }
     extensions.report = (origin) => report.onDemand(origin.channel);
+    if (outside) {
+      const before = extensions.serviceExtras;
+      extensions.serviceExtras = async (names) => {
+        const [earlier, states, claims] = await Promise.all([before?.(names), outsideStore.states(), outsideStore.claims()]);
+        return new Map(names.map((n) => [n, [...(earlier?.get(n) ?? []), ...outsideStatusLines(states.get(n), claims.get(n)?.claims ?? [])]]));
+      };
+    }
     const router = new CommandRouter({ config, store, pairs, desk, notifier, log, extensions });
     const followUps = new FollowUps({
       concurrency: tuning.followUpConcurrency,
@@ -364,6 +426,7 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
       track: (work) => followUps.track(work),
       gather: new HomeGather({ config, pairs, store, client, clock, log, driftStore, ...(cronp ? { cron: { placement: cronp.cron, locks: cronp.locks, witnesses } } : {}) }),
     }).register(slack.app);
+    if (outside) registerOutsideButtons(slack.app, { config, checker: outside, desk, groups, notifier, followUps, log });
     port = await slack.start();
     // Stop taking Slack requests first, so nothing new arrives while work drains; then answer
     // the commands already acked (their people are waiting on response_url).
@@ -377,6 +440,9 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
   // Last: an apply in flight may still read locks while the worker drains.
   if (cronp) closers.push(async () => cronp.locks.close());
   log.info({ roles: s.roles, port }, 'strangler started');
+  // At every start, so the start-up log says it whenever external-dns claims a managed name. Not
+  // awaited: Route 53 (and loading its SDK) must not hold up readiness.
+  if (outside) void outside.refreshClaims(true).catch((err: Error) => log.warn({ err: err.message }, 'could not read who else claims the managed records'));
   route53?.preload();
   return {
     port,

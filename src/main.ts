@@ -9,6 +9,7 @@ import { readTuning } from './config/tuning.js';
 import { StranglerError } from './core/errors.js';
 import { createLogger } from './log.js';
 import { readRedisSettings } from './redis-connection.js';
+import { parseApiTokens } from './web/api-tokens.js';
 
 const ROLES: Record<string, Role[]> = { web: ['web'], worker: ['worker'], all: ['web', 'worker'] };
 
@@ -28,6 +29,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
   const configPath = env.STRANGLER_CONFIG ?? './strangler.yml';
   const config = await loadConfig(configPath, env);
   const tuning = readTuning(env);
+  const apiTokens = parseApiTokens(env.STRANGLER_API_TOKENS);
   const botToken = required(env, 'SLACK_BOT_TOKEN', 'set it to the app’s Bot User OAuth Token (xoxb-…)');
   const appToken = env.SLACK_APP_TOKEN || undefined;
   if (appToken !== undefined && !appToken.startsWith('xapp-')) {
@@ -50,6 +52,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
     slack: { botToken, signingSecret, appToken, apiUrl: env.SLACK_API_URL || undefined },
     port,
     log,
+    apiTokens,
   });
 
   let stopping = false;

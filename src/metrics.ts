@@ -63,6 +63,14 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** The tandem-deploy gate's API (src/web/versions-api.ts), one count per answer. */
+  readonly versionsApiRequests = new Counter({
+    name: 'strangler_versions_api_requests_total',
+    help: 'Answers of GET /api/v1/services/{service}/versions by outcome (ok, unauthorized, rate_limited, not_found, off, unavailable)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   constructor(opts: { queueDepth?: () => Promise<number> } = {}) {
     collectDefaultMetrics({ register: this.registry, prefix: 'strangler_' });
     const read = opts.queueDepth;

@@ -279,7 +279,17 @@ function renderWeights(services) {
       bar.append(k8s, el('span', 'bar-ec2'));
       const numbers = el('div', 'weights');
       numbers.append(el('span', 'k8s', `Kubernetes ${share(s.kubernetes)}%`), el('span', 'ec2', `EC2 ${share(s.ec2)}%`));
-      row.append(head, bar, numbers);
+      // Plays someone changing the weights in the Route 53 console: the bot alerts in #strangler-alerts.
+      const outside = el('button', 'link-button', 'Set 50/50 outside the bot');
+      outside.type = 'button';
+      outside.title = 'Change both weights in Route 53 directly, as the console or Terraform would: the bot notices at its next check';
+      outside.addEventListener('click', () => {
+        outside.disabled = true;
+        postJson('/api/outside', { service: s.name })
+          .catch((err) => notice(err.message))
+          .finally(refresh);
+      });
+      row.append(head, bar, numbers, outside);
       return row;
     }),
   );

@@ -35,6 +35,12 @@ export interface Tuning {
   readonly followUpConcurrency: number;
   /** Commands waiting for an answer beyond which new ones are answered "busy" in the ack. */
   readonly maxPendingCommands: number;
+  /** How often live splits are compared with what the bot applied (out-of-band changes); 0 turns the check off. */
+  readonly outsideCheckEveryMs: number;
+  /** Requests one API token may make per window (GET /api/v1/…); over it the answer is 429. */
+  readonly apiRateLimit: number;
+  /** The API rate limit's window, in seconds. */
+  readonly apiRateWindowSeconds: number;
 }
 
 export function readTuning(env: NodeJS.ProcessEnv = process.env): Tuning {
@@ -50,5 +56,9 @@ export function readTuning(env: NodeJS.ProcessEnv = process.env): Tuning {
     shutdownMs: num(env, 'STRANGLER_SHUTDOWN_MS', 25_000),
     followUpConcurrency: Math.max(1, num(env, 'STRANGLER_FOLLOW_UP_CONCURRENCY', 4)),
     maxPendingCommands: num(env, 'STRANGLER_MAX_PENDING_COMMANDS', 2000),
+    outsideCheckEveryMs: num(env, 'STRANGLER_OUTSIDE_CHECK_EVERY_MS', 60_000),
+    // At least 1: 0 would refuse every request, which is what unsetting STRANGLER_API_TOKENS is for.
+    apiRateLimit: Math.max(1, num(env, 'STRANGLER_API_RATE_LIMIT', 60)),
+    apiRateWindowSeconds: Math.max(1, num(env, 'STRANGLER_API_RATE_WINDOW_S', 60)),
   };
 }

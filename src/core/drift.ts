@@ -22,11 +22,22 @@ export interface AlertRef {
   readonly ts: string;
 }
 
+/** A platform's last readable version and when it was first seen running it. */
+export interface SeenVersion {
+  readonly version: string;
+  readonly since: number;
+}
+
 export interface DriftState {
   readonly service: string;
   readonly checkedAt: number;
   readonly kubernetes: Reading;
   readonly ec2: Reading;
+  /**
+   * Per platform, kept through unreadable checks so that a version endpoint blinking during a
+   * deploy does not restart "since". Absent in states saved before it existed.
+   */
+  readonly seen?: { readonly kubernetes?: SeenVersion; readonly ec2?: SeenVersion };
   /** Absent while in sync. */
   readonly episode?: {
     readonly kind: EpisodeKind;
@@ -65,7 +76,7 @@ export function evaluateDrift(
   const kind = classify(kubernetes, ec2);
   const actions: DriftAction[] = [];
   const old = prev?.episode;
-  const base = { service, checkedAt: now, kubernetes, ec2 };
+  const base = { service, checkedAt: now, kubernetes, ec2, seen: nextSeen(prev?.seen, kubernetes, ec2, now) };
 
   // The episode ends when versions agree or its kind changes; an alerted one is closed in its
   // thread. A source that turns unreadable during a drift does not end it: nothing says the
@@ -84,6 +95,26 @@ export function evaluateDrift(
     episode = { ...episode, remindedAt: now };
   }
   return { next: { ...base, episode }, actions };
+}
+
+function seenOne(prev: SeenVersion | undefined, r: Reading, now: number): SeenVersion | undefined {
+  if (isError(r)) return prev;
+  return prev?.version === r.version ? prev : { version: r.version, since: now };
+}
+
+function nextSeen(prev: DriftState['seen'], kubernetes: Reading, ec2: Reading, now: number): NonNullable<DriftState['seen']> {
+  const k = seenOne(prev?.kubernetes, kubernetes, now);
+  const e = seenOne(prev?.ec2, ec2, now);
+  return { ...(k ? { kubernetes: k } : {}), ...(e ? { ec2: e } : {}) };
+}
+
+/** Since when a platform has run the version it runs now; undefined while it cannot be read. */
+export function runningSince(s: DriftState, side: 'kubernetes' | 'ec2'): number | undefined {
+  const r = s[side];
+  if (isError(r)) return undefined;
+  const seen = s.seen?.[side];
+  // A state saved before `seen` existed: the check that read it is the earliest we know of.
+  return seen?.version === r.version ? seen.since : s.checkedAt;
 }
 
 /** Records where an alert was posted, once Slack has answered. */

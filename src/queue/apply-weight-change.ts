@@ -8,6 +8,7 @@ import { StaleChange, VerifyFailed } from '../core/errors.js';
 import { swappedFrom, unchangedSince, weightsOf } from '../core/pair-snapshot.js';
 import type { Clock, PairSnapshot, WeightedPair, WeightedPairTarget } from '../core/ports.js';
 import { formatWeights, sameWeights } from '../core/split.js';
+import type { Weights } from '../core/split.js';
 import type { RequestStore } from '../store/request-store.js';
 import type { ZoneLock } from '../store/zone-lock.js';
 import { toFailure } from './failure.js';
@@ -19,6 +20,11 @@ export interface ApplyWeightDeps {
   readonly clock: Clock;
   readonly targetOf: (service: string) => WeightedPairTarget;
   readonly syncTimeoutMs: number;
+  /**
+   * Called once the new split is verified, before the request is marked applied: the out-of-band
+   * check's baseline (a check that saw the request still in flight must find the baseline set).
+   */
+  readonly onVerified?: (service: string, weights: Weights) => Promise<void>;
 }
 
 function staleMessage(recordName: string, id: number, current: PairSnapshot): string {
@@ -79,5 +85,6 @@ export async function applyWeightChange(requestId: number, deps: ApplyWeightDeps
       `Route 53 confirmed the change, but reading ${target.recordName} back shows ${formatWeights(weightsOf(after))} instead of ${formatWeights(change.to)}.`,
     );
   }
+  await deps.onVerified?.(change.service, change.to);
   return store.apply(requestId, { type: 'applied', at: clock.now() });
 }

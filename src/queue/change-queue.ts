@@ -9,7 +9,7 @@ import type { Tuning } from '../config/tuning.js';
 
 export const CHANGE_QUEUE = 'strangler-changes';
 
-export type ChangeJobName = 'apply' | 'expire' | 'sweep' | 'witness' | 'drift' | 'report';
+export type ChangeJobName = 'apply' | 'expire' | 'sweep' | 'witness' | 'drift' | 'outside' | 'report';
 
 export interface ChangeJobData {
   readonly requestId?: number;
@@ -60,6 +60,11 @@ export class ChangeQueue {
   /** The drift check's tick: one job per interval, whatever the number of worker processes. */
   async scheduleDrift(everyMs: number): Promise<void> {
     await this.queue.upsertJobScheduler('drift', { every: everyMs }, { name: 'drift', data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } });
+  }
+
+  /** The out-of-band weight check's tick (src/queue/outside-check.ts), like the drift check's. */
+  async scheduleOutsideCheck(everyMs: number): Promise<void> {
+    await this.queue.upsertJobScheduler('outside', { every: everyMs }, { name: 'outside', data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } });
   }
 
   /**

@@ -34,6 +34,8 @@ export interface WorkerDeps {
   readonly afterApplied?: (r: ChangeRequest) => Promise<void>;
   readonly witness?: (requestId: number) => Promise<void>;
   readonly drift?: () => Promise<unknown>;
+  /** The out-of-band weight check's tick. */
+  readonly outside?: () => Promise<unknown>;
   /** The scheduled progress report (config `report`). */
   readonly report?: () => Promise<unknown>;
 }
@@ -66,6 +68,9 @@ export class ChangeWorker {
         return this.deps.witness?.(job.data.requestId ?? -1);
       case 'drift':
         await this.deps.drift?.();
+        return;
+      case 'outside':
+        await this.deps.outside?.();
         return;
       case 'report':
         await this.deps.report?.();

@@ -110,6 +110,20 @@ export class RequestDesk {
     return this.open({ kind: 'cron', job: c.job, from: now, to: c.from }, reason, origin, of.id);
   }
 
+  /**
+   * The Restore button of an outside-change alert: a normal request, through approval, back to the
+   * split the bot expects. Like a rollback it is exempt from maxStep: it undoes a jump someone
+   * made outside the bot, back to a split that was approved (or accepted) before.
+   */
+  async requestRestore(service: string, percent: number, reason: string, origin: Origin): Promise<ChangeRequest> {
+    await this.mayRequest(origin.user);
+    const snapshot = await this.deps.pairs.read(pairTarget(this.deps.config, service));
+    const from = weightsOf(snapshot);
+    const to = weightsForPercent(percent);
+    if (sameWeights(from, to)) throw new NoChange(service, formatWeights(to));
+    return this.open({ kind: 'weight', service, from, to, snapshot }, reason, origin);
+  }
+
   async requestCronMove(job: string, to: 'kubernetes' | 'ec2', reason: string, origin: Origin): Promise<ChangeRequest> {
     await this.mayRequest(origin.user);
     const from = await this.readCron(job);

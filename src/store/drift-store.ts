@@ -17,6 +17,12 @@ export class DriftStore {
     return new Map(Object.entries(raw).map(([k, v]) => [k, JSON.parse(v) as DriftState]));
   }
 
+  /** One service's state, for the HTTP API (read on every poll, so not the whole hash). */
+  async get(service: string): Promise<DriftState | undefined> {
+    const raw = await this.redis.hget(KEY, service);
+    return raw === null ? undefined : (JSON.parse(raw) as DriftState);
+  }
+
   async save(states: readonly DriftState[]): Promise<void> {
     if (states.length === 0) return;
     await this.redis.hset(KEY, Object.fromEntries(states.map((s) => [s.service, JSON.stringify(s)])));

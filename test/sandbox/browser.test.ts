@@ -34,7 +34,7 @@ async function launch(): Promise<Browser> {
 }
 
 describe('sandbox console in a browser', () => {
-  it('requests, approves, applies and rolls back a traffic shift through the console', { timeout: 60_000 }, async () => {
+  it('requests, approves, applies and rolls back a traffic shift through the console; a change outside the bot is alerted', { timeout: 90_000 }, async () => {
     if (!existsSync(CHROMIUM)) {
       throw new Error(`${CHROMIUM} is missing: this test drives Debian's Chromium. Install it with: apt-get install -y --no-install-recommends chromium`);
     }
@@ -90,6 +90,19 @@ describe('sandbox console in a browser', () => {
       // Bob's Roll back click was answered privately, to him alone.
       await actAs(page, 'Bob');
       await page.locator('li.msg-private', { hasText: 'Request #2 is waiting for approval' }).waitFor();
+
+      // Someone sets the weights in the Route 53 console: the bot's out-of-band check alerts once,
+      // in #strangler-alerts, and Bob (an approver) accepts the new split.
+      await page.locator('#weights [data-service="api"]').getByRole('button', { name: 'Set 50/50 outside the bot' }).click();
+      await expect.poll(() => weights(page, 'api'), WAIT).toEqual(['Kubernetes 50%', 'EC2 50%']);
+      await page.getByRole('button', { name: /strangler-alerts/ }).click();
+      const outside = page.locator('li.msg', { hasText: 'api: weights changed outside strangler, 10/90 → 50/50' });
+      await outside.getByRole('button', { name: 'Restore 10/90' }).waitFor();
+      await outside.getByRole('button', { name: 'Accept' }).click();
+      await outside.filter({ hasText: 'Accepted by @Bob' }).waitFor();
+      expect(await outside.getByRole('button').count()).toBe(0);
+      await page.locator('li.msg-private', { hasText: 'Accepted: 50/50' }).waitFor();
+      expect(await page.locator('li.msg', { hasText: 'weights changed outside strangler' }).count()).toBe(1);
 
       mkdirSync(OUTPUT_DIR, { recursive: true });
       const screenshot = join(OUTPUT_DIR, 'sandbox-console.png');

@@ -9,7 +9,7 @@ import { parseConfig } from '../../src/config/load-config.js';
 import type { Config } from '../../src/config/schema.js';
 import { readTuning } from '../../src/config/tuning.js';
 import type { ChangeRequest } from '../../src/core/change-request.js';
-import { silentLogger } from '../../src/log.js';
+import { type Logger, silentLogger } from '../../src/log.js';
 import { type KubernetesStandIn, startKubernetesStandIn } from './kubernetes-stand-in.js';
 import { startMemcachedServer } from './memcached-server.js';
 import { startRedisServer, type RedisServer } from './redis-server.js';
@@ -35,6 +35,9 @@ export const TEST_TUNING_ENV = {
   STRANGLER_JOB_LOCK_MS: '2000',
   STRANGLER_APPLY_BACKOFF_MS: '200',
   STRANGLER_SWEEP_EVERY_MS: '60000',
+  // Off unless a test turns it on: its background listings would land among the Route 53 calls
+  // other tests count or hold (test/e2e/outside-change.test.ts turns it on).
+  STRANGLER_OUTSIDE_CHECK_EVERY_MS: '0',
 };
 
 export function baseConfig(overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -83,6 +86,10 @@ export interface HarnessOptions {
   socketMode?: boolean;
   /** Where the bot's Redis is, when not the harness's own redis-server (TLS, Sentinel). */
   redis?: RedisSettings | string;
+  /** STRANGLER_API_TOKENS: turns the HTTP API on. */
+  apiTokens?: string[];
+  /** The bot's logger (silent unless a test reads the log). */
+  log?: Logger;
 }
 
 type MemcachedServer = Awaited<ReturnType<typeof startMemcachedServer>>;
@@ -163,7 +170,8 @@ export class BotHarness {
       redis: this.opts.redis ?? this.redis.url,
       slack: { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, apiUrl: this.slack.apiUrl, ...(this.socket ? { appToken: APP_TOKEN } : {}) },
       port: 0,
-      log: silentLogger,
+      log: this.opts.log ?? silentLogger,
+      ...(this.opts.apiTokens ? { apiTokens: this.opts.apiTokens } : {}),
     });
   }
 

@@ -45,4 +45,12 @@ describe('readTuning', () => {
   it.each(['abc', '-1', 'Infinity', 'NaN', '12ms'])('refuses %j naming the variable and the value', (raw) => {
     expect(() => readTuning({ STRANGLER_JOB_LOCK_MS: raw })).toThrow(`STRANGLER_JOB_LOCK_MS must be a whole number of milliseconds or a count, got "${raw}"`);
   });
+
+  it('STRANGLER_OUTSIDE_CHECK_EVERY_MS: every minute by default, set alone, 0 turns the check off', () => {
+    expect(readTuning({}).outsideCheckEveryMs).toBe(60_000);
+    const t = readTuning({ STRANGLER_OUTSIDE_CHECK_EVERY_MS: '123' });
+    expect(t.outsideCheckEveryMs).toBe(123);
+    expect(Object.entries(t).filter(([k, v]) => k !== 'outsideCheckEveryMs' && v === 123)).toEqual([]);
+    expect(readTuning({ STRANGLER_OUTSIDE_CHECK_EVERY_MS: '0' }).outsideCheckEveryMs).toBe(0);
+  });
 });
