@@ -76,6 +76,8 @@ export class HomeGather {
       if (!(err instanceof StranglerError) && !(err instanceof TimedOut)) this.deps.log.warn({ err: (err as Error)?.message }, 'home: Route 53 listing failed');
       return names.map(() => (err instanceof Error ? err : new Error(String(err))));
     });
+    const untyped = read.filter((r): r is Error => r instanceof Error && !(r instanceof StranglerError) && !(r instanceof TimedOut));
+    if (untyped.length) this.deps.log.warn({ err: untyped[0]!.message, rows: untyped.length }, 'home: some splits could not be read');
     const drift: Map<string, DriftState> = driftStore ? await driftStore.all().catch(() => new Map()) : new Map();
     return Promise.all(
       names.map(async (name, i) => {
