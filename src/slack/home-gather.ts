@@ -72,10 +72,9 @@ export class HomeGather {
     const { config, pairs, store, driftStore } = this.deps;
     const names = Object.keys(config.services);
     const targets = names.map((n) => config.services[n]!.route53);
-    const read: Array<PairSnapshot | Error> = await within(pairs.readMany(targets), this.timeoutMs, 'Route 53').catch((err: unknown) => {
-      if (!(err instanceof StranglerError) && !(err instanceof TimedOut)) this.deps.log.warn({ err: (err as Error)?.message }, 'home: Route 53 listing failed');
-      return names.map(() => (err instanceof Error ? err : new Error(String(err))));
-    });
+    const read: Array<PairSnapshot | Error> = await within(pairs.readMany(targets), this.timeoutMs, 'Route 53').catch((err: unknown) =>
+      names.map(() => (err instanceof Error ? err : new Error(String(err)))),
+    );
     const untyped = read.filter((r): r is Error => r instanceof Error && !(r instanceof StranglerError) && !(r instanceof TimedOut));
     if (untyped.length) this.deps.log.warn({ err: untyped[0]!.message, rows: untyped.length }, 'home: some splits could not be read');
     const drift: Map<string, DriftState> = driftStore ? await driftStore.all().catch(() => new Map()) : new Map();
