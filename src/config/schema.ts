@@ -59,7 +59,7 @@ export const cronJobSchema = z
   })
   .strict();
 
-const RESERVED = ['help', 'status', 'history', 'cancel', 'cron', 'drift', 'rollback'];
+const RESERVED = ['help', 'status', 'history', 'cancel', 'cron', 'drift', 'rollback', 'ramp'];
 const nameKey = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/i, 'names are letters, digits, - and _')

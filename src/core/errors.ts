@@ -25,7 +25,8 @@ export type ErrorCode =
   | 'CONFIG_INVALID'
   | 'NOT_THE_REQUESTER'
   | 'SLACK_FAILED'
-  | 'STALE_BUTTON';
+  | 'STALE_BUTTON'
+  | 'RAMP_REFUSED';
 
 export class StranglerError extends Error {
   readonly code: ErrorCode;
@@ -229,4 +230,11 @@ export class ConfigInvalid extends StranglerError {
 /** Errors worth retrying later; everything else is final. */
 export function isRetryable(err: unknown): boolean {
   return err instanceof Throttled || err instanceof Unreachable;
+}
+
+/** A ramp plan that cannot run as given (steps, bake, gates): nothing was requested. */
+export class RampRefused extends StranglerError {
+  constructor(message: string, hint?: string) {
+    super('RAMP_REFUSED', message, hint === undefined ? {} : { hint });
+  }
 }

@@ -96,10 +96,11 @@ export class RequestDesk {
     const latest = await this.deps.store.lastApplied(targetKey(of.change));
     if (latest && latest.id !== of.id) throw new CannotRollBack(of.id, `a later change, #${latest.id}, was applied since`, `Roll back #${latest.id} instead, or request the split you want.`);
     const c = of.change;
-    if (c.kind === 'weight' && c.from.kubernetes === 0 && c.from.ec2 === 0) {
+    if (c.kind !== 'cron' && c.from.kubernetes === 0 && c.from.ec2 === 0) {
       throw new CannotRollBack(of.id, 'before it both weights were 0, which Route 53 serves as 50/50, and the bot never writes 0/0', `Request the split you want, e.g. \`/strangle ${c.service} 50\`.`);
     }
-    if (c.kind === 'weight') {
+    // A finished ramp is undone like one weight change: back to the split before it.
+    if (c.kind === 'weight' || c.kind === 'ramp') {
       const snapshot = await this.deps.pairs.read(pairTarget(this.deps.config, c.service));
       const from = weightsOf(snapshot);
       if (sameWeights(from, c.from)) throw new NoChange(c.service, formatWeights(c.from));
