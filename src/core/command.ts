@@ -3,8 +3,8 @@
  * returns a typed command or throws BadCommand / UnknownService / UnknownCronJob, whose
  * messages name the problem and whose hint is the usage line.
  */
-import { BadCommand, UnknownCronJob, UnknownService } from './errors.js';
-import { parseBake } from './ramp-plan.js';
+import { parseDuration } from './duration.js';
+import { BadCommand, BadDuration, UnknownCronJob, UnknownService } from './errors.js';
 
 export type Placement = 'kubernetes' | 'ec2';
 
@@ -191,8 +191,11 @@ function parseRamp(service: string, words: readonly string[]): Command {
   if (words[i]?.toLowerCase() === 'every') {
     bake = words[i + 1];
     if (bake === undefined) throw new BadCommand('Say how long each step bakes after `every`, e.g. `every 10m`.', RAMP_USAGE);
-    if (parseBake(bake) === undefined) {
-      throw new BadCommand(`\`${shown(bake)}\` is not a bake time: use s, m or h, like \`30s\`, \`10m\` or \`1h\` (at most 24h).`, RAMP_USAGE);
+    try {
+      parseDuration(bake);
+    } catch (err) {
+      if (!(err instanceof BadDuration)) throw err;
+      throw new BadCommand(`\`${shown(bake)}\` is not a bake time: use a whole number with s, m or h, like \`30s\`, \`10m\` or \`1h30m\`.`, RAMP_USAGE);
     }
     i += 2;
   }

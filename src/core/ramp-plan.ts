@@ -3,6 +3,7 @@
  * it and what a breach does. Pure: built from the service's config (or inline steps that reuse
  * its gates) and the split the service has now, or refused with a RampRefused that says why.
  */
+import { parseDuration } from './duration.js';
 import { RampRefused } from './errors.js';
 import type { Gate } from './gate.js';
 import { largestAllowed } from './step-policy.js';
@@ -33,30 +34,6 @@ export interface InlineRamp {
   readonly bake?: string | undefined;
 }
 
-const UNITS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000 };
-/** A day: a longer bake is almost certainly a typo (`15h` for `15m`). */
-const MAX_BAKE_MS = 24 * 3_600_000;
-
-/** `30s`, `2m`, `1h`, `1h30m`: milliseconds, or undefined when it is not such a duration. */
-export function parseBake(text: string): number | undefined {
-  const t = text.trim().toLowerCase();
-  if (!/^(\d{1,6}[smh])+$/.test(t)) return undefined;
-  let ms = 0;
-  for (const m of t.matchAll(/(\d+)([smh])/g)) ms += Number(m[1]) * UNITS[m[2]!]!;
-  return ms > 0 && ms <= MAX_BAKE_MS ? ms : undefined;
-}
-
-export function formatBake(ms: number): string {
-  const parts: string[] = [];
-  let left = Math.round(ms / 1000);
-  for (const [unit, size] of [['h', 3600], ['m', 60], ['s', 1]] as const) {
-    const n = Math.floor(left / size);
-    if (n > 0) parts.push(`${n}${unit}`);
-    left -= n * size;
-  }
-  return parts.length ? parts.join('') : '0s';
-}
-
 const CONFIG_HINT = (service: string) =>
   `Add \`services.${service}.ramp\` (steps, bake, onFailure, gates) to strangler.yml, or give steps inline: \`/strangle ${service} ramp 20 40 60 every 10m\`.`;
 
@@ -71,8 +48,7 @@ export function buildRampPlan(service: string, fromPercent: number, maxStep: num
   }
   let bakeMs: number | undefined;
   if (inline?.bake !== undefined) {
-    bakeMs = parseBake(inline.bake);
-    if (bakeMs === undefined) throw new RampRefused(`\`${inline.bake.slice(0, 20)}\` is not a bake time: use s, m or h, like \`30s\`, \`10m\` or \`1h\` (at most 24h).`);
+    bakeMs = parseDuration(inline.bake);
   } else {
     bakeMs = settings?.bakeMs;
   }
@@ -121,11 +97,4 @@ function assertStepsMove(service: string, fromPercent: number, steps: readonly n
 /** `0 → 10 → 25 → 50`: the path from the split before the ramp. */
 export function describeSteps(fromPercent: number, steps: readonly number[]): string {
   return [fromPercent, ...steps].map((s) => `${s}%`).join(' → ');
-}
-
-/** `≤ 0.01`, `≥ 0.99`, `between 0.9 and 1` */
-export function describeBound(gate: Pick<Gate, 'min' | 'max'>): string {
-  if (gate.min !== undefined && gate.max !== undefined) return `between ${gate.min} and ${gate.max}`;
-  if (gate.max !== undefined) return `≤ ${gate.max}`;
-  return `≥ ${gate.min}`;
 }

@@ -10,18 +10,12 @@
  * Abort, from any phase but the ends: rolling back → aborted.
  */
 import type { Gate, GateReading } from './gate.js';
+import { type GateVerdict, gateVerdict } from './gate-verdict.js';
 import type { PairSnapshot } from './ports.js';
 import type { RampPlan } from './ramp-plan.js';
 import type { Weights } from './split.js';
 
 export type RampPhase = 'applying' | 'baking' | 'paused' | 'rolling-back' | 'done' | 'aborted' | 'rolled-back';
-
-export interface GateState {
-  /** The newest readings, oldest first (a few, for the breach report). */
-  readonly recent: readonly GateReading[];
-  /** Consecutive violating readings up to now; an inconclusive reading neither adds nor resets. */
-  readonly violations: number;
-}
 
 export interface AppliedStep {
   readonly percent: number;
@@ -40,7 +34,8 @@ export interface RampRun {
   readonly childId?: number;
   readonly applied: readonly AppliedStep[];
   readonly bakeStartedAt?: number;
-  readonly gates: Readonly<Record<string, GateState>>;
+  /** The current bake's readings, oldest first (the newest few per gate). */
+  readonly readings: readonly GateReading[];
   /** Why it paused, or why it ended early. */
   readonly because?: string;
   /** After an out-of-band change: the next step starts from the records as they are then. */
@@ -53,10 +48,11 @@ export interface RampRun {
   readonly told?: boolean;
 }
 
-const KEEP_READINGS = 5;
+/** Per gate: enough for any failureLimit worth having, small enough for one Redis value. */
+const KEEP_READINGS = 30;
 
 export function startRun(snapshot: PairSnapshot): RampRun {
-  return { step: 0, phase: 'applying', snapshot, applied: [], gates: {} };
+  return { step: 0, phase: 'applying', snapshot, applied: [], readings: [] };
 }
 
 export function isEnded(run: RampRun): boolean {
@@ -82,7 +78,7 @@ export function stepApplied(run: RampRun, plan: RampPlan, requestId: number, sna
   if (run.applied.some((a) => a.requestId === requestId)) return run;
   const applied = [...run.applied, { percent: plan.steps[run.step]!, requestId, at }];
   const { childId: _, rereadSnapshot: __, ...rest } = run;
-  const next = { ...rest, applied, snapshot, gates: {} };
+  const next = { ...rest, applied, snapshot, readings: [] };
   return run.phase === 'applying' ? { ...next, phase: 'baking', bakeStartedAt: at } : next;
 }
 
@@ -95,48 +91,31 @@ export function bakeLeftMs(run: RampRun, plan: RampPlan, now: number): number {
   return run.bakeStartedAt === undefined ? plan.bakeMs : Math.max(0, run.bakeStartedAt + plan.bakeMs - now);
 }
 
-/** Adds one round of readings; a breach is when a gate's consecutive violations reach its failureLimit. */
-export function addReadings(run: RampRun, gates: readonly Gate[], readings: readonly GateReading[]): RampRun {
-  const next: Record<string, GateState> = { ...run.gates };
-  for (const reading of readings) {
-    const gate = gates.find((g) => g.name === reading.gate);
-    if (!gate) continue;
-    const before = next[gate.name] ?? { recent: [], violations: 0 };
-    const violations = reading.kind === 'inconclusive' ? before.violations : reading.violates ? before.violations + 1 : 0;
-    next[gate.name] = { recent: [...before.recent, reading].slice(-KEEP_READINGS), violations };
+/** Adds one round of readings (kept only while baking: a late round after a pause or abort is dropped). */
+export function addReadings(run: RampRun, readings: readonly GateReading[]): RampRun {
+  if (run.phase !== 'baking') return run;
+  const all = [...run.readings, ...readings];
+  const counts = new Map<string, number>();
+  const kept: GateReading[] = [];
+  for (let i = all.length - 1; i >= 0; i--) {
+    const r = all[i]!;
+    const n = counts.get(r.gate) ?? 0;
+    if (n < KEEP_READINGS) kept.unshift(r);
+    counts.set(r.gate, n + 1);
   }
-  return { ...run, gates: next };
+  return { ...run, readings: kept };
 }
 
-export function breachedGate(run: RampRun, gates: readonly Gate[]): Gate | undefined {
-  return gates.find((g) => (run.gates[g.name]?.violations ?? 0) >= g.failureLimit);
-}
-
-export type BakeVerdict = { readonly kind: 'healthy' } | { readonly kind: 'wait' } | { readonly kind: 'inconclusive'; readonly reason: string };
-
-/**
- * The judgement once the bake time is over. No data is never healthy: a gate never read, or whose
- * newest reading is inconclusive, makes the verdict inconclusive. A gate whose newest reading
- * violates but has not yet made a breach is given more samples: it either recovers or breaches.
- */
-export function bakeVerdict(run: RampRun, gates: readonly Gate[]): BakeVerdict {
-  for (const g of gates) {
-    const last = run.gates[g.name]?.recent.at(-1);
-    if (last === undefined) return { kind: 'inconclusive', reason: `gate “${g.name}” has no reading yet` };
-    if (last.kind === 'inconclusive') return { kind: 'inconclusive', reason: `gate “${g.name}” is inconclusive: ${last.reason}` };
-  }
-  for (const g of gates) {
-    const last = run.gates[g.name]?.recent.at(-1);
-    if (last?.kind === 'value' && last.violates) return { kind: 'wait' };
-  }
-  return { kind: 'healthy' };
+/** The gates' verdict on this bake: `final` once its time is over (then no data is inconclusive, never healthy). */
+export function judge(run: RampRun, gates: readonly Gate[], final: boolean): GateVerdict {
+  return gateVerdict(gates, run.readings, { final });
 }
 
 /** After a healthy bake: on to the next step, or done after the last. */
 export function advance(run: RampRun, plan: RampPlan): RampRun {
   const { bakeStartedAt: _, ...rest } = run;
   if (run.step + 1 >= plan.steps.length) return { ...rest, phase: 'done' };
-  return { ...rest, step: run.step + 1, phase: 'applying', gates: {} };
+  return { ...rest, step: run.step + 1, phase: 'applying', readings: [] };
 }
 
 export function pause(run: RampRun, because: string, opts: { rereadSnapshot?: boolean } = {}): RampRun {
@@ -149,7 +128,7 @@ export function pause(run: RampRun, because: string, opts: { rereadSnapshot?: bo
 export function resume(run: RampRun, now: number): RampRun {
   if (run.phase !== 'paused') return run;
   const { because: _, ...rest } = run;
-  return currentStepApplied(run) ? { ...rest, phase: 'baking', bakeStartedAt: now, gates: {} } : { ...rest, phase: 'applying' };
+  return currentStepApplied(run) ? { ...rest, phase: 'baking', bakeStartedAt: now, readings: [] } : { ...rest, phase: 'applying' };
 }
 
 /** Abort (a user) or a breach with onFailure rollback (a gate): back to the split before the ramp. */

@@ -4,13 +4,16 @@
  * place. Pure: request (and the time now) in, Block Kit out.
  */
 import type { Change, ChangeRequest } from '../core/change-request.js';
+import { formatDuration as formatBake } from '../core/duration.js';
 import type { Gate, GateReading } from '../core/gate.js';
-import { describeBound, describeSteps, formatBake } from '../core/ramp-plan.js';
+import { describeBound, describeReading, type GateProblem, violatesBound } from '../core/gate-verdict.js';
+import { describeSteps } from '../core/ramp-plan.js';
 import { bakeLeftMs, type RampRun } from '../core/ramp-run.js';
 import { formatWeights, splitFromWeights, weightsForPercent } from '../core/split.js';
 import { type Block, type SlackMessage, actions, button, context, section } from './blocks.js';
 import { buttonValue } from './button-value.js';
 import { escapeText, formatDuration, mention, slackDate } from './escape.js';
+import type { RampNews } from '../queue/ramp-driver.js';
 
 type RampChange = Extract<Change, { kind: 'ramp' }>;
 
@@ -64,21 +67,19 @@ export function progressBar(steps: readonly number[], run: RampRun): string {
     .join('  ');
 }
 
-function readingText(r: GateReading | undefined): string {
+function readingText(g: Gate, r: GateReading | undefined): string {
   if (r === undefined) return 'no reading yet';
-  if (r.kind === 'inconclusive') return `inconclusive (${escapeText(r.reason)})`;
-  return `${formatNumber(r.value)} ${r.violates ? ':x:' : ':white_check_mark:'}`;
-}
-
-function formatNumber(n: number): string {
-  return Number.isInteger(n) ? String(n) : String(Number(n.toPrecision(4)));
+  const mark = r.kind === 'inconclusive' ? ':grey_question:' : violatesBound(g, r.value) ? ':x:' : ':white_check_mark:';
+  return `${mark} ${escapeText(describeReading(g, r))}`;
 }
 
 export function gateLines(gates: readonly Gate[], run: RampRun): string[] {
   return gates.map((g) => {
-    const state = run.gates[g.name];
-    const streak = state && state.violations > 0 ? ` (${state.violations} of ${g.failureLimit} in a row)` : '';
-    return `• ${escapeText(g.name)}: ${readingText(state?.recent.at(-1))} against ${describeBound(g)}${streak}`;
+    const own = run.readings.filter((r) => r.gate === g.name);
+    let streak = 0;
+    for (let i = own.length - 1; i >= 0 && own[i]!.kind === 'value' && violatesBound(g, (own[i] as { value: number }).value); i--) streak++;
+    const inRow = streak > 0 ? ` (${streak} of ${g.failureLimit} in a row)` : '';
+    return `• ${escapeText(g.name)}: ${readingText(g, own.at(-1))}, must stay ${describeBound(g)}${inRow}`;
   });
 }
 
@@ -167,15 +168,32 @@ export function renderRampMessage(r: ChangeRequest, c: RampChange, now: number =
   };
 }
 
-/** The thread reply after a breach: which gate, its bound and its readings. */
-export function renderBreach(c: RampChange, gate: Gate, run: RampRun): SlackMessage {
-  const readings = (run.gates[gate.name]?.recent ?? []).map((x) => `${new Date(x.at).toISOString().slice(11, 19)} ${readingText(x)}`);
-  const what = c.plan.onFailure === 'rollback' ? `returning ${c.service} to ${formatWeights(c.from)}` : 'the ramp is paused where it is';
-  const text = `:rotating_light: Gate “${escapeText(gate.name)}” breached at step ${run.step + 1} (${c.plan.steps[run.step]}%): it must stay ${describeBound(gate)}, and ${gate.failureLimit} readings in a row did not. ${what[0]!.toUpperCase()}${what.slice(1)}.\nReadings: ${readings.join(' · ')}`;
+/** The thread reply after a breach: which gate, its bound and its readings, and what the ramp does. */
+export function renderBreach(c: RampChange, problem: GateProblem, run: RampRun): SlackMessage {
+  const what = c.plan.onFailure === 'rollback' ? `Returning ${c.service} to ${formatWeights(c.from)} (the split before the ramp).` : 'The ramp is paused where it is: Resume or Abort.';
+  const text = `:rotating_light: Gate breached at step ${run.step + 1} (${c.plan.steps[run.step]}%): ${escapeText(problem.reason)}.\n${what}`;
   return { text, blocks: [section(text)] };
 }
 
-/** A thread reply for news that is not a breach (a pause, the end). */
-export function renderRampNote(text: string): SlackMessage {
-  return { text, blocks: [section(text)] };
+/** The thread reply for a ramp's news; undefined when the message alone says it. */
+export function renderRampNews(r: ChangeRequest, news: RampNews): SlackMessage | undefined {
+  const c = r.change;
+  const run = r.ramp;
+  if (c.kind !== 'ramp' || run === undefined) return undefined;
+  switch (news.kind) {
+    case 'breach':
+      return renderBreach(c, news.problem, run);
+    case 'paused': {
+      const text = `:double_vertical_bar: Ramp paused at step ${run.step + 1} (${c.plan.steps[run.step]}%): ${escapeText(news.because)}\nResume (an approver) or Abort (back to ${formatWeights(c.from)}).`;
+      return { text, blocks: [section(text)] };
+    }
+    case 'ended': {
+      const steps = run.applied.map((a) => `${a.percent}% (#${a.requestId})`).join(', ');
+      const text =
+        run.phase === 'done'
+          ? `:white_check_mark: Ramp complete: ${c.service} now serves ${currentSplit(c, run)}. Steps applied: ${steps}.`
+          : `:rewind: ${c.service} is back at ${formatWeights(c.from)} (${run.phase === 'aborted' ? 'aborted' : 'rolled back'}). Steps applied before: ${steps || 'none'}.`;
+      return { text, blocks: [section(text)] };
+    }
+  }
 }
