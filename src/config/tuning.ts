@@ -37,6 +37,8 @@ export interface Tuning {
   readonly maxPendingCommands: number;
   /** How often a ramp reads its gates during a bake. */
   readonly rampSampleMs: number;
+  /** Longest one ramp gate reading may take; a slower source's reading is inconclusive. */
+  readonly gateReadTimeoutMs: number;
 }
 
 export function readTuning(env: NodeJS.ProcessEnv = process.env): Tuning {
@@ -53,5 +55,6 @@ export function readTuning(env: NodeJS.ProcessEnv = process.env): Tuning {
     followUpConcurrency: Math.max(1, num(env, 'STRANGLER_FOLLOW_UP_CONCURRENCY', 4)),
     maxPendingCommands: num(env, 'STRANGLER_MAX_PENDING_COMMANDS', 2000),
     rampSampleMs: Math.max(100, num(env, 'STRANGLER_RAMP_SAMPLE_MS', 15_000)),
+    gateReadTimeoutMs: Math.max(1, num(env, 'STRANGLER_GATE_READ_TIMEOUT_MS', 10_000)),
   };
 }

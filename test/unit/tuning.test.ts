@@ -31,6 +31,7 @@ describe('readTuning', () => {
     ['STRANGLER_APPLY_ATTEMPTS', 'applyAttempts'],
     ['STRANGLER_APPLY_BACKOFF_MS', 'applyBackoffMs'],
     ['STRANGLER_SWEEP_EVERY_MS', 'sweepEveryMs'],
+    ['STRANGLER_GATE_READ_TIMEOUT_MS', 'gateReadTimeoutMs'],
   ] as const)('%s sets %s and nothing else', (name, key) => {
     const t = readTuning({ [name]: '123' });
     expect(t[key]).toBe(123);
@@ -44,5 +45,10 @@ describe('readTuning', () => {
 
   it.each(['abc', '-1', 'Infinity', 'NaN', '12ms'])('refuses %j naming the variable and the value', (raw) => {
     expect(() => readTuning({ STRANGLER_JOB_LOCK_MS: raw })).toThrow(`STRANGLER_JOB_LOCK_MS must be a whole number of milliseconds or a count, got "${raw}"`);
+  });
+
+  it('reads gates for 10 s by default, and never for 0 ms (every read would time out at once)', () => {
+    expect(readTuning({}).gateReadTimeoutMs).toBe(10_000);
+    expect(readTuning({ STRANGLER_GATE_READ_TIMEOUT_MS: '0' }).gateReadTimeoutMs).toBe(1);
   });
 });
