@@ -40,6 +40,8 @@ export interface RampRun {
   readonly because?: string;
   /** After an out-of-band change: the next step starts from the records as they are then. */
   readonly rereadSnapshot?: boolean;
+  /** Who clicked Pause (then `because` is empty). */
+  readonly pausedBy?: string;
   /** Who clicked Abort, or the gate whose breach rolls the ramp back. */
   readonly stoppedBy?: { readonly user?: string; readonly gate?: string };
   /** The request that returns the service to its split before the ramp, once reserved. */
@@ -118,16 +120,16 @@ export function advance(run: RampRun, plan: RampPlan): RampRun {
   return { ...rest, step: run.step + 1, phase: 'applying', readings: [] };
 }
 
-export function pause(run: RampRun, because: string, opts: { rereadSnapshot?: boolean } = {}): RampRun {
+export function pause(run: RampRun, because: string, opts: { rereadSnapshot?: boolean; by?: string } = {}): RampRun {
   if (isEnded(run) || run.phase === 'rolling-back' || run.phase === 'paused') return run;
   const { bakeStartedAt: _, ...rest } = run;
-  return { ...rest, phase: 'paused', because, ...(opts.rereadSnapshot ? { rereadSnapshot: true } : {}) };
+  return { ...rest, phase: 'paused', because, ...(opts.rereadSnapshot ? { rereadSnapshot: true } : {}), ...(opts.by !== undefined ? { pausedBy: opts.by } : {}) };
 }
 
 /** Resume: a step already applied bakes again from now (fresh readings); one not yet applied is applied. */
 export function resume(run: RampRun, now: number): RampRun {
   if (run.phase !== 'paused') return run;
-  const { because: _, ...rest } = run;
+  const { because: _, pausedBy: __, ...rest } = run;
   return currentStepApplied(run) ? { ...rest, phase: 'baking', bakeStartedAt: now, readings: [] } : { ...rest, phase: 'applying' };
 }
 

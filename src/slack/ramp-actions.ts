@@ -9,7 +9,6 @@ import { assertMayReject } from '../core/approval-policy.js';
 import { RequestClosed } from '../core/errors.js';
 import { pause, type RampRun, resume, startRollback, startRun } from '../core/ramp-run.js';
 import type { Click, DeskDeps } from './request-desk.js';
-import { mention } from './escape.js';
 
 export class RampActions {
   constructor(
@@ -35,7 +34,7 @@ export class RampActions {
 
   async pause(click: Click): Promise<ChangeRequest> {
     await this.approverOnly(click.user);
-    return this.change(click, (run) => pause(run, `paused by ${mention(click.user)}.`));
+    return this.change(click, (run) => pause(run, '', { by: click.user }));
   }
 
   async resume(click: Click): Promise<ChangeRequest> {
@@ -48,7 +47,7 @@ export class RampActions {
   async abort(click: Click): Promise<ChangeRequest> {
     const r0 = await this.forButton(click);
     if (click.user !== r0.requestedBy) await this.approverOnly(click.user);
-    const r = await this.change(click, (run) => startRollback(run, { user: click.user }, `aborted by ${mention(click.user)}.`));
+    const r = await this.change(click, (run) => startRollback(run, { user: click.user }, 'aborted.'));
     await this.deps.queue.enqueueApply(r.id, { approvalShown: true });
     return r;
   }

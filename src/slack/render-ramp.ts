@@ -100,7 +100,7 @@ function phaseLine(r: ChangeRequest, c: RampChange, run: RampRun, now: number): 
       return `:hourglass_flowing_sand: Baking ${step}: ${next} in ${formatDuration(left)} if the gates stay healthy (${slackDate(now + left)}).`;
     }
     case 'paused':
-      return `:double_vertical_bar: Paused at ${step}: ${escapeText(run.because ?? '')}\nResume (an approver) bakes the current step again; Abort returns to ${formatWeights(c.from)}.`;
+      return `:double_vertical_bar: Paused at ${step}: ${run.pausedBy !== undefined ? `paused by ${mention(run.pausedBy)}.` : escapeText(run.because ?? '')}\nResume (an approver) bakes the current step again; Abort returns to ${formatWeights(c.from)}.`;
     case 'rolling-back':
       return `:rewind: Returning to ${formatWeights(c.from)}: ${escapeText(run.because ?? '')}`;
     case 'done':
