@@ -229,6 +229,9 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
       : undefined;
   const overview = cronp ? new CronOverview(config, cronp.cron, cronp.locks, store) : undefined;
   const metricReader = s.metricReader ?? createMetricReaders({ timeoutMs: tuning.gateReadTimeoutMs });
+  // A ramp's bake may last hours: on shutdown its driver lets go at once rather than hold the stop
+  // up, and the next worker's start-up sweep resumes it with the bake time left.
+  let stopping = false;
 
   let worker: ChangeWorker | undefined;
   if (s.roles.includes('worker')) {
@@ -252,7 +255,7 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
       lockDurationMs: tuning.jobLockMs,
       apply: (r: ChangeRequest) => {
         if (r.change.kind === 'weight') return applyWeightChange(r.id, applyDeps);
-        if (r.change.kind === 'ramp') return runRamp(r.id, { ...applyDeps, reader: metricReader, display: notifier, sampleMs: tuning.rampSampleMs });
+        if (r.change.kind === 'ramp') return runRamp(r.id, { ...applyDeps, reader: metricReader, display: notifier, sampleMs: tuning.rampSampleMs, stopping: () => stopping });
         if (!cronp) throw new Error('cron moves are not configured on this worker');
         return applyCronMove(r.id, { config, store, cron: cronp.cron, locks: cronp.locks, clock, log, witnessDelayMs: tuning.witnessDelayMs });
       },
@@ -361,6 +364,7 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
   return {
     port,
     async stop(opts = {}) {
+      stopping = true;
       for (const close of closers) await close(opts.force ?? false).catch((err: Error) => log.warn({ err: err.message }, 'error while stopping'));
       await queue.close().catch(() => undefined);
       redis.disconnect();

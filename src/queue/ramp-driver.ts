@@ -54,6 +54,8 @@ export interface RampDeps extends ApplyWeightDeps {
   readonly sampleMs: number;
   /** How often a waiting driver looks for a Pause or Abort clicked meanwhile. */
   readonly tickMs?: number;
+  /** True once the process is shutting down: a bake is left for the next worker to resume. */
+  readonly stopping?: () => boolean;
 }
 
 const ROLLBACK_ATTEMPTS = 3;
@@ -85,9 +87,12 @@ class RampDriver {
       const started = transition(x, { type: 'start', at: this.now() });
       return started.ramp ? started : { ...started, ramp: startRun(this.c.snapshot) };
     });
-    void display.showRequest(r);
+    // A paused ramp is looked at by every sweep: its message already says so.
+    if (r.ramp?.phase !== 'paused') void display.showRequest(r);
     for (;;) {
       const run = r.ramp!;
+      // Shutting down: let go between steps (a return to the old split is finished first).
+      if (this.d.stopping?.() && run.phase !== 'rolling-back' && !isEnded(run)) return r;
       try {
         switch (run.phase) {
           case 'applying':
@@ -191,7 +196,7 @@ class RampDriver {
     const gates = this.c.plan.gates;
     for (;;) {
       let r = await store.mustGet(this.id);
-      if (r.status !== 'applying' || r.ramp?.phase !== 'baking') return r;
+      if (r.status !== 'applying' || r.ramp?.phase !== 'baking' || this.d.stopping?.()) return r;
       const bakeEnd = r.ramp.bakeStartedAt! + this.c.plan.bakeMs;
       if (gates.length > 0 && (this.now() - this.lastSampleAt >= sampleMs || (this.now() >= bakeEnd && this.lastSampleAt < bakeEnd))) {
         r = await this.sample();

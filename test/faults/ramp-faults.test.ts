@@ -100,6 +100,27 @@ describe('ramp faults', () => {
     expect(renderedText(done)).toContain('✓ 20  ✓ 35');
   });
 
+  it('a graceful stop mid-bake does not wait for the bake; the next worker resumes it with the time left', async () => {
+    h = await BotHarness.start({ config: rampConfig({ steps: [20, 35], bake: '8s', allowWithoutGates: true }), env: { STRANGLER_RAMP_SAMPLE_MS: '200' } });
+    await h.ask(ALICE, 'api ramp');
+    await h.click(BOB, await h.waitForApproval(1, 'waits for approval'), 'approve');
+    await h.waitForApproval(1, 'Baking step 1', WAIT);
+    const before = await readRequest(h, 1);
+    const stopStarted = Date.now();
+    await h.bot.stop();
+    // A stop that waited for the bake would take most of its 8 s.
+    expect(Date.now() - stopStarted).toBeLessThan(4000);
+    expect((await readRequest(h, 1)).ramp).toMatchObject({ phase: 'baking', step: 0 });
+    // Nothing but the new worker's start-up sweep picks the ramp up again.
+    await h.startBot();
+    await h.waitForApproval(1, 'Ramp complete', WAIT);
+    const after = await readRequest(h, 1);
+    const stepTwo = await readRequest(h, after.ramp!.applied[1]!.requestId);
+    expect(stepTwo.requestedAt).toBeGreaterThanOrEqual(before.ramp!.bakeStartedAt! + 8000);
+    expect(h.r53.appliedBatches).toHaveLength(2);
+    expect(h.weights('api')).toEqual({ kubernetes: 35, ec2: 65 });
+  });
+
   it('records changed out of band during a ramp: the next step is refused by the compare-and-swap and the ramp pauses, saying so', async () => {
     h = await BotHarness.start({ config: rampConfig({ steps: [20, 35], bake: '2s', allowWithoutGates: true }), env: { STRANGLER_RAMP_SAMPLE_MS: '200' } });
     await h.ask(ALICE, 'api ramp');
