@@ -17,6 +17,9 @@ import { systemClock } from './core/ports.js';
 import type { Logger } from './log.js';
 import { applyCronMove } from './queue/apply-cron-move.js';
 import { applyWeightChange } from './queue/apply-weight-change.js';
+import { runRamp } from './queue/ramp-driver.js';
+import { createMetricReaders } from './adapters/metric-readers.js';
+import type { MetricReader } from './core/gate.js';
 import { DriftChecker, type ServiceVersionSources } from './queue/drift-check.js';
 import { witnessCronMove } from './queue/witness-cron-move.js';
 import { DriftStore } from './store/drift-store.js';
@@ -58,6 +61,8 @@ export interface BotSettings {
   readonly clock?: Clock;
   /** Defaults to the real Route 53 through the SDK's own configuration chain. */
   readonly pairs?: WeightedPair;
+  /** Where ramp gates are read; defaults to Prometheus and CloudWatch as each gate says. */
+  readonly metricReader?: MetricReader;
 }
 
 interface CronParts {
@@ -223,6 +228,7 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
         })
       : undefined;
   const overview = cronp ? new CronOverview(config, cronp.cron, cronp.locks, store) : undefined;
+  const metricReader = s.metricReader ?? createMetricReaders({ timeoutMs: tuning.gateReadTimeoutMs });
 
   let worker: ChangeWorker | undefined;
   if (s.roles.includes('worker')) {
@@ -246,6 +252,7 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
       lockDurationMs: tuning.jobLockMs,
       apply: (r: ChangeRequest) => {
         if (r.change.kind === 'weight') return applyWeightChange(r.id, applyDeps);
+        if (r.change.kind === 'ramp') return runRamp(r.id, { ...applyDeps, reader: metricReader, display: notifier, sampleMs: tuning.rampSampleMs });
         if (!cronp) throw new Error('cron moves are not configured on this worker');
         return applyCronMove(r.id, { config, store, cron: cronp.cron, locks: cronp.locks, clock, log, witnessDelayMs: tuning.witnessDelayMs });
       },
@@ -295,6 +302,7 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
       groups,
       clock,
       notifier,
+      metricReader,
       ...(overview ? { cronPlacement: (job: string) => overview.placement(job) } : {}),
     });
     const extensions: CommandExtensions = {};

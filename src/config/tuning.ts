@@ -35,6 +35,8 @@ export interface Tuning {
   readonly followUpConcurrency: number;
   /** Commands waiting for an answer beyond which new ones are answered "busy" in the ack. */
   readonly maxPendingCommands: number;
+  /** How often a ramp reads its gates during a bake. */
+  readonly rampSampleMs: number;
   /** Longest one ramp gate reading may take; a slower source's reading is inconclusive. */
   readonly gateReadTimeoutMs: number;
 }
@@ -52,6 +54,7 @@ export function readTuning(env: NodeJS.ProcessEnv = process.env): Tuning {
     shutdownMs: num(env, 'STRANGLER_SHUTDOWN_MS', 25_000),
     followUpConcurrency: Math.max(1, num(env, 'STRANGLER_FOLLOW_UP_CONCURRENCY', 4)),
     maxPendingCommands: num(env, 'STRANGLER_MAX_PENDING_COMMANDS', 2000),
+    rampSampleMs: Math.max(100, num(env, 'STRANGLER_RAMP_SAMPLE_MS', 15_000)),
     gateReadTimeoutMs: Math.max(1, num(env, 'STRANGLER_GATE_READ_TIMEOUT_MS', 10_000)),
   };
 }

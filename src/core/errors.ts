@@ -26,7 +26,8 @@ export type ErrorCode =
   | 'NOT_THE_REQUESTER'
   | 'SLACK_FAILED'
   | 'STALE_BUTTON'
-  | 'BAD_DURATION';
+  | 'BAD_DURATION'
+  | 'RAMP_REFUSED';
 
 export class StranglerError extends Error {
   readonly code: ErrorCode;
@@ -238,5 +239,12 @@ export class BadDuration extends StranglerError {
   constructor(input: string, why: string) {
     super('BAD_DURATION', `"${input}" is not a duration: ${why}.`, { hint: 'Write a whole number with s, m or h, e.g. 30s, 2m, 15m, 1h or 1h30m.' });
     this.input = input;
+  }
+}
+
+/** A ramp plan that cannot run as given (steps, bake, gates): nothing was requested. */
+export class RampRefused extends StranglerError {
+  constructor(message: string, hint?: string) {
+    super('RAMP_REFUSED', message, hint === undefined ? {} : { hint });
   }
 }
