@@ -197,3 +197,22 @@ export function renderRampNews(r: ChangeRequest, news: RampNews): SlackMessage |
     }
   }
 }
+
+/** Under a service in `/strangle status`: where its open ramp stands. */
+export function rampStatusLine(r: ChangeRequest, now: number = Date.now()): string | undefined {
+  const c = r.change;
+  const run = r.ramp;
+  if (c.kind !== 'ramp' || run === undefined) return undefined;
+  const line = phaseLine(r, c, run, now).replace(/\n[\s\S]*$/, '');
+  return `Ramp #${r.id}: \`${progressBar(c.plan.steps, run)}\` ${line}${appliedSteps(run)}`;
+}
+
+/** In the history: the steps a ramp applied, each with its own request. */
+export function rampHistoryNote(r: ChangeRequest): string {
+  if (r.rampOf !== undefined) return ` (${r.rollbackOf !== undefined ? 'return' : 'step'} of ramp #${r.rampOf})`;
+  return r.change.kind === 'ramp' && r.ramp ? appliedSteps(r.ramp) : '';
+}
+
+function appliedSteps(run: RampRun): string {
+  return run.applied.length ? ` · steps applied: ${run.applied.map((a) => `${a.percent}% (#${a.requestId})`).join(', ')}` : '';
+}

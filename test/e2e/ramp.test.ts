@@ -88,6 +88,9 @@ describe('/strangle api ramp', () => {
     const running = await b.waitForApproval(1, 'Baking step 1', WAIT);
     expect(buttonLabels(running)).toEqual(['Pause', 'Abort']);
     expect(renderedText(running)).toContain('▶ 20  · 35  · 50');
+    const status = await b.ask(ALICE, 'status api');
+    expect(status).toContain('Open request #1');
+    expect(status).toMatch(/Ramp #1: `(✓ 20  )?▶ (20|35)/);
     const done = await b.waitForApproval(1, 'Ramp complete', WAIT);
     expect(renderedText(done)).toContain('✓ 20  ✓ 35  ✓ 50');
     expect(renderedText(done)).toMatch(/k8s 5xx ratio: :white_check_mark: 0/);
@@ -100,6 +103,8 @@ describe('/strangle api ramp', () => {
     expect(history).toContain('#1');
     expect(history).toContain('step 1 of 3 of ramp #1');
     expect(history).toContain('step 3 of 3 of ramp #1');
+    expect(history).toContain('(step of ramp #1)');
+    expect(history).toMatch(/#1\* `api: ramp Kubernetes 10% → 20% → 35% → 50%` · steps applied: 20% \(#\d+\), 35% \(#\d+\), 50% \(#\d+\)/);
     // A completed ramp is the service's rollback point: back to the split before it.
     const rbReply = await b.ask(ALICE, 'api rollback');
     const rbId = Number(/Request #(\d+)/.exec(rbReply)?.[1]);
