@@ -16,7 +16,8 @@ import { blockActionPayload, postBlockAction, postSlashCommand, slashCommandFiel
 import { sendAsHttp, type SocketModeStandIn } from '../test/support/socket-mode-stand-in.js';
 import type { SlackBlock, SlackStandIn, StoredMessage } from '../test/support/slack-stand-in.js';
 import type { VersionEndpoints } from '../test/support/version-endpoints.js';
-import { CHANNELS, CRON_JOBS, PEOPLE, SERVICES, SET_IDS, ZONE_ID } from './demo.js';
+import type { ErrorExporter } from '../test/support/error-exporter.js';
+import { CHANNELS, CRON_JOBS, KUBERNETES_ERRORS, PEOPLE, RAMP, RAMP_SERVICE, SERVICES, SET_IDS, ZONE_ID } from './demo.js';
 
 const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
 const STATIC: Record<string, { file: string; type: string }> = {
@@ -47,6 +48,8 @@ export interface ConsoleDeps {
   signingSecret: string;
   /** Socket Mode: commands and clicks go to the bot as envelopes on its WebSocket instead. */
   socket?: SocketModeStandIn;
+  /** The Kubernetes side of the ramp service, as Prometheus scrapes it; "Make Kubernetes fail" sets its errors. */
+  exporter?: ErrorExporter;
 }
 
 /** A response_url the console handed out, so its posts can be shown to the right person. */
@@ -150,6 +153,7 @@ export class ConsoleServer {
       if (url.pathname === '/api/command') return sendJson(res, 200, await this.command(body));
       if (url.pathname === '/api/click') return sendJson(res, 200, await this.click(body));
       if (url.pathname === '/api/deploy') return sendJson(res, 200, this.deploy(body));
+      if (url.pathname === '/api/kubernetes-errors') return sendJson(res, 200, this.kubernetesErrors(body));
     }
     throw new HttpProblem(404, 'not found');
   }
@@ -179,7 +183,15 @@ export class ConsoleServer {
         return { name: j.name, object: `${j.namespace}/${j.name}`, schedule: j.schedule, lockKey: j.lockKey, suspend: typeof suspend === 'boolean' ? suspend : null };
       }),
       versions: SERVICES.map((s) => ({ service: s.name, ...this.deps.currentVersions[s.name]! })),
+      kubernetesErrors: this.kubernetesErrorState(),
     };
+  }
+
+  private kubernetesErrorState() {
+    const { exporter } = this.deps;
+    if (!exporter) return null;
+    const { errorRatio } = exporter.traffic;
+    return { service: RAMP_SERVICE, errorRatio, failing: errorRatio >= KUBERNETES_ERRORS.failing, gate: { name: RAMP.gateName, max: RAMP.max } };
   }
 
   /** The channel as `user` sees it: everyone's messages plus the private answers meant for them. */
@@ -265,6 +277,15 @@ export class ConsoleServer {
     const result = socket ? await sendAsHttp(socket, 'interactive', blockActionPayload(input)) : await postBlockAction(this.deps.botUrl, this.deps.signingSecret, input);
     if (result.status !== 200) throw new HttpProblem(502, `the bot answered HTTP ${result.status}: ${result.body.slice(0, 200)}`);
     return { ok: true };
+  }
+
+  /** "Make Kubernetes fail" / "Heal Kubernetes": the error rate the exporter reports from now on. */
+  private kubernetesErrors(body: Record<string, unknown>) {
+    const { exporter } = this.deps;
+    if (!exporter) throw new HttpProblem(404, 'this sandbox runs no Kubernetes exporter');
+    if (typeof body.failing !== 'boolean') throw new HttpProblem(400, 'say whether Kubernetes should fail: {"failing": true} or {"failing": false}');
+    exporter.setTraffic({ errorRatio: body.failing ? KUBERNETES_ERRORS.failing : KUBERNETES_ERRORS.healthy });
+    return { ok: true, ...this.kubernetesErrorState() };
   }
 
   /** Plays a deploy: one platform gets the other's commit (ends drift) or a new one (starts it). */
