@@ -67,7 +67,7 @@ afterAll(async () => {
   await exporter?.close();
 });
 
-describe('/strangle api ramp', () => {
+describe('/strangle api ramp', { timeout: 120_000 }, () => {
   it('shows the whole plan for approval, then steps through to the end while the gates stay healthy', async () => {
     const b = await start({ steps: [20, 35, 50], bake: '1s', onFailure: 'rollback', gates: gateConfig() });
     const reply = await b.ask(ALICE, 'api ramp moving on');

@@ -34,7 +34,7 @@ function batchesTo(h: BotHarness, percent: number): number {
   return h.r53.appliedBatches.filter((b) => b.changes.some((c) => c.action === 'CREATE' && c.record.SetIdentifier === 'primary' && c.record.Weight === percent)).length;
 }
 
-describe('ramp faults', () => {
+describe('ramp faults', { timeout: 120_000 }, () => {
   let h: BotHarness | undefined;
   const children: ChildBot[] = [];
   afterEach(async () => {
@@ -98,7 +98,7 @@ describe('ramp faults', () => {
     expect(h.r53.appliedBatches).toHaveLength(2);
     expect(h.weights('api')).toEqual({ kubernetes: 35, ec2: 65 });
     expect(renderedText(done)).toContain('✓ 20  ✓ 35');
-  });
+  }, 180_000);
 
   it('a graceful stop mid-bake does not wait for the bake; the next worker resumes it with the time left', async () => {
     h = await BotHarness.start({ config: rampConfig({ steps: [20, 35], bake: '8s', allowWithoutGates: true }), env: { STRANGLER_RAMP_SAMPLE_MS: '200' } });
@@ -119,7 +119,7 @@ describe('ramp faults', () => {
     expect(stepTwo.requestedAt).toBeGreaterThanOrEqual(before.ramp!.bakeStartedAt! + 8000);
     expect(h.r53.appliedBatches).toHaveLength(2);
     expect(h.weights('api')).toEqual({ kubernetes: 35, ec2: 65 });
-  });
+  }, 120_000);
 
   it('records changed out of band during a ramp: the next step is refused by the compare-and-swap and the ramp pauses, saying so', async () => {
     h = await BotHarness.start({ config: rampConfig({ steps: [20, 35], bake: '2s', allowWithoutGates: true }), env: { STRANGLER_RAMP_SAMPLE_MS: '200' } });
