@@ -46,8 +46,6 @@ export interface RampRun {
   readonly stoppedBy?: { readonly user?: string; readonly gate?: string };
   /** The request that returns the service to its split before the ramp, once reserved. */
   readonly rollbackChildId?: number;
-  /** Whether the thread was told of the breach or the end (said once, even across a crash). */
-  readonly told?: boolean;
 }
 
 /** Per gate: enough for any failureLimit worth having, small enough for one Redis value. */
