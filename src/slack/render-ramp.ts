@@ -8,7 +8,7 @@ import { formatDuration as formatBake } from '../core/duration.js';
 import type { Gate, GateReading } from '../core/gate.js';
 import { describeBound, describeReading, type GateProblem, violatesBound } from '../core/gate-verdict.js';
 import { describeSteps } from '../core/ramp-plan.js';
-import { bakeLeftMs, type RampRun } from '../core/ramp-run.js';
+import { bakeLeftMs, isEnded, type RampRun } from '../core/ramp-run.js';
 import { formatWeights, splitFromWeights, weightsForPercent } from '../core/split.js';
 import { type Block, type SlackMessage, actions, button, context, section } from './blocks.js';
 import { buttonValue } from './button-value.js';
@@ -152,7 +152,7 @@ export function renderRampMessage(r: ChangeRequest, c: RampChange, now: number =
   const failure = r.failure && run.phase !== 'rolled-back' && run.phase !== 'aborted' ? [`:x: ${escapeText(r.failure.message)}`] : [];
   const gates = c.plan.gates.length ? [section(['*Gates*', ...gateLines(c.plan.gates, run)].join('\n'))] : [section(':warning: Nothing is being watched: this ramp has no gates.')];
   const open = r.status === 'approved' || r.status === 'applying';
-  const buttons = !open || run.phase === 'rolling-back'
+  const buttons = !open || run.phase === 'rolling-back' || isEnded(run)
     ? []
     : [
         actions(

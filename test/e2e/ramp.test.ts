@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { createMetricReaders } from '../../src/adapters/metric-readers.js';
 import type { Gate, MetricReader } from '../../src/core/gate.js';
 import { ALICE, APPROVALS, BOB, BotHarness, baseConfig, buttonLabels, MALLORY } from '../support/bot-harness.js';
+import { startCloudWatchStandIn } from '../support/cloudwatch-stand-in.js';
 import { type ErrorExporter, startErrorExporter } from '../support/error-exporter.js';
 import { type PrometheusServer, startPrometheus } from '../support/prometheus-server.js';
 import { renderedText, type StoredMessage } from '../support/slack-stand-in.js';
@@ -194,6 +195,43 @@ describe('/strangle api ramp', { timeout: 120_000 }, () => {
     expect(await b.ask(ALICE, 'web ramp 20 every 1s')).toContain('has no gates');
     expect(b.slack.messages(APPROVALS)).toHaveLength(0);
     expect(b.r53.appliedBatches).toHaveLength(0);
+
+    // A good inline plan reuses the configured gates; Reject ends it with nothing changed.
+    expect(await b.ask(ALICE, 'api ramp 20 35 every 2m')).toContain('waiting for approval');
+    const asked = await b.waitForApproval(1, 'waits for approval');
+    expect(renderedText(asked)).toContain('20%, 35%');
+    expect(renderedText(asked)).toContain('2m per step');
+    expect(renderedText(asked)).toContain('k8s 5xx ratio');
+    await b.click(BOB, asked, 'reject');
+    const rejected = await b.waitForApproval(1, 'Rejected by <@U0BOB>');
+    expect(buttonLabels(rejected)).toEqual([]);
+    expect(b.r53.appliedBatches).toHaveLength(0);
+  });
+
+  it('judges CloudWatch gates too: a p99 above its max rolls the ramp back, naming that gate', async () => {
+    const cloudwatch = await startCloudWatchStandIn();
+    const saved = process.env['AWS_ENDPOINT_URL_CLOUDWATCH'];
+    process.env['AWS_ENDPOINT_URL_CLOUDWATCH'] = cloudwatch.url;
+    try {
+      const metric = { namespace: 'AWS/ApplicationELB', metric: 'TargetResponseTime', dimensions: { LoadBalancer: 'app/k8s-ingress/0123456789abcdef' }, stat: 'p99', periodSeconds: 60 };
+      cloudwatch.putDatapoints(metric, [{ at: new Date(Date.now() - 30_000), value: 0.9 }]);
+      const latency = { name: 'k8s ALB p99 latency', cloudwatch: metric, max: 0.5 };
+      const b = await start({ steps: [20, 35], bake: '30s', gates: [...gateConfig(), latency] });
+      await b.ask(ALICE, 'api ramp');
+      const asked = await b.waitForApproval(1, 'waits for approval');
+      expect(renderedText(asked)).toContain('CloudWatch AWS/ApplicationELB TargetResponseTime p99 over 60 s must stay ≤ 0.5');
+      await b.click(BOB, asked, 'approve');
+      const ended = await b.waitForApproval(1, 'Rolled back to Kubernetes 10% · EC2 90%', WAIT);
+      const said = await b.slack.waitFor(() => thread(b, ended).find((t) => t.includes('Gate breached')), WAIT, 'breach in the thread');
+      expect(said).toContain('k8s ALB p99 latency');
+      expect(said).toContain('0.9 (above max 0.5)');
+      expect(said).not.toContain('k8s 5xx ratio');
+      expect(b.weights('api')).toEqual({ kubernetes: 10, ec2: 90 });
+    } finally {
+      if (saved === undefined) delete process.env['AWS_ENDPOINT_URL_CLOUDWATCH'];
+      else process.env['AWS_ENDPOINT_URL_CLOUDWATCH'] = saved;
+      await cloudwatch.close();
+    }
   });
 
   it('shows the PromQL error Prometheus gives, and requests nothing', async () => {

@@ -94,6 +94,10 @@ describe('the ramp message', () => {
     const aborted = ramp({ status: 'failed', ramp: rolledBack(startRollback(runAt(1), { user: 'U0ALICE' }, 'aborted.')) });
     expect(text(aborted)).toContain('Aborted by <@U0ALICE>; back to Kubernetes 0% · EC2 100%');
     expect(labels(aborted)).toEqual([]);
+    // Between the return to the old split and the request's end: no Pause or Abort left to click.
+    const backButOpen = ramp({ status: 'applying', ramp: rolledBack(startRollback(runAt(1), { gate: 'k8s 5xx ratio' }, 'breach')) });
+    expect(labels(backButOpen)).toEqual([]);
+    expect(labels(ramp({ status: 'applying', ramp: startRollback(runAt(1), { user: 'U0ALICE' }, 'aborted.') }))).toEqual([]);
   });
 
   it('tells the thread which gate breached and its readings', () => {
