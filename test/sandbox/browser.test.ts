@@ -145,7 +145,8 @@ describe('sandbox console in a browser', () => {
 
       // The gate (≤ 5%) is breached during the 30 s bake: back to the split before the ramp.
       await expect.poll(() => weights(page, 'api'), { timeout: 60_000, interval: 500 }).toEqual(['Kubernetes 10%', 'EC2 90%']);
-      await expect.poll(async () => (await ramp.textContent()) ?? '', { timeout: 30_000 }).toContain('k8s 5xx ratio');
+      await expect.poll(async () => (await ramp.textContent()) ?? '', { timeout: 30_000 }).toContain('Rolled back to Kubernetes 10%');
+      expect(await ramp.textContent()).toContain('k8s 5xx ratio');
 
       await errorsCard.getByRole('button', { name: 'Heal Kubernetes' }).click();
       await expect.poll(() => errorsCard.locator('.error-ratio').textContent(), WAIT).toBe('0.2%');
