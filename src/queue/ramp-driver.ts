@@ -148,12 +148,11 @@ class RampDriver {
     }
     const childId = run.childId;
     const to = weightsForPercent(percent);
-    let child = await store.get(childId);
-    if (!child) {
+    if ((await store.get(childId)) === undefined) {
       const snapshot = run.rereadSnapshot ? await this.d.pairs.read(this.d.targetOf(this.c.service)) : run.snapshot;
       const now = this.now();
       const n = this.c.plan.steps.length;
-      child = await store.createChild(childId, {
+      await store.createChild(childId, {
         change: { kind: 'weight', service: this.c.service, from: weightsOf(snapshot), to, snapshot },
         reason: `step ${run.step + 1} of ${n} of ramp #${this.id}`,
         requestedBy: r.requestedBy,
@@ -167,8 +166,10 @@ class RampDriver {
       });
     }
     const done = await applyWeightChange(childId, this.d);
-    if (done.status === 'applied' && done.change.kind === 'weight') {
-      r = await this.updateRun((x) => stepApplied(x, this.c.plan, childId, afterSwap(done.change.kind === 'weight' ? done.change.snapshot : x.snapshot, to), this.now()));
+    const swapped = done.change;
+    if (done.status === 'applied' && swapped.kind === 'weight') {
+      // The compare of the next step: the records this step's swap wrote.
+      r = await this.updateRun((x) => stepApplied(x, this.c.plan, childId, afterSwap(swapped.snapshot, to), this.now()));
       void display.showRequest(r);
       return r;
     }
@@ -249,13 +250,12 @@ class RampDriver {
         current = (await this.updateRun((x) => reserveRollback(x, reserved))).ramp!;
       }
       const childId = current.rollbackChildId!;
-      let child = await store.get(childId);
-      if (!child) {
+      if ((await store.get(childId)) === undefined) {
         const snapshot = await this.d.pairs.read(this.d.targetOf(this.c.service));
         if (sameWeights(weightsOf(snapshot), this.c.from)) break;
         const ramp = await store.mustGet(this.id);
         const now = this.now();
-        child = await store.createChild(childId, {
+        await store.createChild(childId, {
           change: { kind: 'weight', service: this.c.service, from: weightsOf(snapshot), to: this.c.from, snapshot },
           reason: `ramp #${this.id} ${current.stoppedBy?.user ? 'aborted' : 'rolled back'}: back to the split before it`,
           requestedBy: current.stoppedBy?.user ?? ramp.requestedBy,
