@@ -8,10 +8,11 @@
  *   3. Apply overhead: approve click → ChangeResourceRecordSets, INSYNC → "applied" update
  *   4. Drift check over 200 services with 5 slow version endpoints
  *   5. Footprint of `node dist/main.js`: start-up, RSS idle and after 10,000 commands
+ *   6. A ramp of 5 steps with a 1 s bake against stand-ins that answer at once, against its bound
  *
  * Knobs (environment): BENCH_DURATION_S (closed-loop ack runs, default 30), BENCH_BURSTS (bursts
  * of 50 commands, default 200), BENCH_CHANGES (default 200), BENCH_FOOTPRINT_REQUESTS (default
- * 10000), BENCH_ONLY (some of ack, budget, apply, drift, footprint). Defaults take about 6 minutes.
+ * 10000), BENCH_ONLY (some of ack, budget, apply, drift, footprint, ramp). Defaults take about 6 minutes.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -291,6 +292,60 @@ async function benchApply(): Promise<void> {
   }
 }
 
+// ---- 6. Ramp ---------------------------------------------------------------------------------
+
+/** A Prometheus stand-in answering every instant query at once with a healthy 0. */
+async function instantPrometheus(): Promise<{ url: string; close: () => Promise<void> }> {
+  const { createServer } = await import('node:http');
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: 'success', data: { resultType: 'scalar', result: [Date.now() / 1000, '0'] } }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as { port: number }).port;
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+/**
+ * The issue's bound: a ramp of 5 steps with a 1 s bake, against stand-ins that answer at once,
+ * finishes within 5 × (1 s + the Route 53 stand-in's sync time) + 1 s. The sync time is measured
+ * in the same run, per step, from its ChangeResourceRecordSets to the GetChange that said INSYNC.
+ */
+async function benchRamp(): Promise<void> {
+  const prometheus = await instantPrometheus();
+  const base = baseConfig() as { services: Record<string, Record<string, unknown>> };
+  const ramp = { steps: [20, 40, 60, 80, 100], bake: '1s', gates: [{ name: 'errors', prometheus: { url: prometheus.url, query: 'errors' }, max: 0.01 }] };
+  const config = { ...base, services: { ...base.services, web: { ...base.services['web'], ramp } } };
+  const h = await BotHarness.start({ config, env: { STRANGLER_ROUTE53_POLL_MS: '10', STRANGLER_RAMP_SAMPLE_MS: '100' } });
+  try {
+    h.r53.pendingPolls = 0;
+    const id = await openRequest(h, ALICE, 'web ramp');
+    const m = await h.waitForApproval(id, 'waits for approval');
+    const clickAt = Date.now();
+    await h.click(BOB, m, 'approve');
+    await h.waitForApproval(id, 'Ramp complete', 60_000);
+    const done = h.slack.calls.find((c) => c.method === 'chat.update' && c.args.ts === m.ts && /Ramp complete/.test(String(c.args.text)));
+    if (!done) throw new Error('no "Ramp complete" update');
+    const took = done.at - clickAt;
+    const submits = h.r53.calls.filter((c) => c.operation === 'ChangeResourceRecordSets' && c.status === 200);
+    const syncs = h.r53.appliedBatches.map((b, i) => {
+      const insync = h.r53.calls.find((c) => c.operation === 'GetChange' && c.changeId === b.id && c.status === 200);
+      if (!submits[i] || !insync) throw new Error(`batch ${b.id}: missing its ChangeResourceRecordSets or GetChange`);
+      return insync.at - submits[i]!.at;
+    });
+    if (syncs.length !== 5) throw new Error(`expected 5 batches, got ${syncs.length}`);
+    const sync = syncs.reduce((a, b) => a + b, 0) / syncs.length;
+    const floor = 5 * (1000 + sync) + 1000;
+    row('6 ramp', '5 steps, 1 s bake: approve click → "Ramp complete"', ms(took), `bound 5 × (1 s + sync ${ms(sync)}) + 1 s = ${ms(floor)}; ratio ${(took / floor).toFixed(2)}`);
+  } finally {
+    await h.close();
+    await prometheus.close();
+  }
+}
+
 // ---- 4. Drift check scale ------------------------------------------------------------------
 
 async function benchDrift(): Promise<void> {
@@ -482,7 +537,7 @@ function table(): string {
   ].join('\n');
 }
 
-/** BENCH_ONLY=ack,budget,apply,drift,footprint runs some; the README's table comes from a full run. */
+/** BENCH_ONLY=ack,budget,apply,drift,footprint,ramp runs some; the README's table comes from a full run. */
 const ONLY = new Set((process.env.BENCH_ONLY ?? '').split(',').map((x) => x.trim()).filter(Boolean));
 const wanted = (name: string) => ONLY.size === 0 || ONLY.has(name);
 
@@ -517,6 +572,10 @@ async function main(): Promise<void> {
   if (wanted('footprint')) {
     log('footprint');
     await benchFootprint();
+  }
+  if (wanted('ramp')) {
+    log('ramp: 5 steps, 1 s bake');
+    await benchRamp();
   }
   const out = [
     '# strangler benchmarks',

@@ -17,7 +17,8 @@ import { sendAsHttp, type SocketModeStandIn } from '../test/support/socket-mode-
 import { appHomeOpenedEnvelope, homeButtonPayload, postAppHomeOpened, postHomeButton } from '../test/support/home-requests.js';
 import type { SlackBlock, SlackStandIn, StoredMessage } from '../test/support/slack-stand-in.js';
 import type { VersionEndpoints } from '../test/support/version-endpoints.js';
-import { CHANNELS, CRON_JOBS, PEOPLE, SERVICES, SET_IDS, ZONE_ID } from './demo.js';
+import type { ErrorExporter } from '../test/support/error-exporter.js';
+import { CHANNELS, CRON_JOBS, KUBERNETES_ERRORS, PEOPLE, RAMP, RAMP_SERVICE, SERVICES, SET_IDS, ZONE_ID } from './demo.js';
 
 const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
 const STATIC: Record<string, { file: string; type: string }> = {
@@ -48,6 +49,8 @@ export interface ConsoleDeps {
   signingSecret: string;
   /** Socket Mode: commands and clicks go to the bot as envelopes on its WebSocket instead. */
   socket?: SocketModeStandIn;
+  /** The Kubernetes side of the ramp service, as Prometheus scrapes it; "Make Kubernetes fail" sets its errors. */
+  exporter?: ErrorExporter;
 }
 
 /** A response_url the console handed out, so its posts can be shown to the right person. */
@@ -158,6 +161,7 @@ export class ConsoleServer {
       if (url.pathname === '/api/home/open') return sendJson(res, 200, await this.openHome(body));
       if (url.pathname === '/api/home/click') return sendJson(res, 200, await this.clickHome(body));
       if (url.pathname === '/api/outside') return sendJson(res, 200, this.outside(body));
+      if (url.pathname === '/api/kubernetes-errors') return sendJson(res, 200, this.kubernetesErrors(body));
     }
     throw new HttpProblem(404, 'not found');
   }
@@ -188,6 +192,7 @@ export class ConsoleServer {
       }),
       versions: SERVICES.map((s) => ({ service: s.name, ...this.deps.currentVersions[s.name]! })),
       home: this.home(me.id),
+      kubernetesErrors: this.kubernetesErrorState(),
     };
   }
 
@@ -229,6 +234,13 @@ export class ConsoleServer {
     const type = upload.filename.endsWith('.png') ? 'image/png' : 'application/octet-stream';
     res.writeHead(200, { 'content-type': type, ...SECURITY_HEADERS });
     res.end(upload.bytes);
+  }
+
+  private kubernetesErrorState() {
+    const { exporter } = this.deps;
+    if (!exporter) return null;
+    const { errorRatio } = exporter.traffic;
+    return { service: RAMP_SERVICE, errorRatio, failing: errorRatio >= KUBERNETES_ERRORS.failing, gate: { name: RAMP.gateName, max: RAMP.max } };
   }
 
   /** The channel as `user` sees it: everyone's messages plus the private answers meant for them. */
@@ -318,6 +330,15 @@ export class ConsoleServer {
 
   private outside(body: Record<string, unknown>) {
     return { ok: true, weights: setWeightsOutside(this.deps.r53, body.service) };
+  }
+
+  /** "Make Kubernetes fail" / "Heal Kubernetes": the error rate the exporter reports from now on. */
+  private kubernetesErrors(body: Record<string, unknown>) {
+    const { exporter } = this.deps;
+    if (!exporter) throw new HttpProblem(404, 'this sandbox runs no Kubernetes exporter');
+    if (typeof body.failing !== 'boolean') throw new HttpProblem(400, 'say whether Kubernetes should fail: {"failing": true} or {"failing": false}');
+    exporter.setTraffic({ errorRatio: body.failing ? KUBERNETES_ERRORS.failing : KUBERNETES_ERRORS.healthy });
+    return { ok: true, ...this.kubernetesErrorState() };
   }
 
   /** Plays a deploy: one platform gets the other's commit (ends drift) or a new one (starts it). */

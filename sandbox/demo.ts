@@ -59,6 +59,22 @@ export const CRON_JOBS: readonly DemoCronJob[] = [
 
 export const DRIFT = { intervalSeconds: 5, graceSeconds: 30, remindEveryMinutes: 240 };
 
+/**
+ * The Kubernetes side of `api` as an exporter Prometheus scrapes: healthy it answers 0.2% errors,
+ * "failing" 25%. The ramp's gate allows 5%, so making it fail mid-ramp rolls the ramp back.
+ */
+export const RAMP_SERVICE = 'api';
+export const KUBERNETES_ERRORS = { healthy: 0.002, failing: 0.25, requestsPerSecond: 50 } as const;
+export const RAMP = {
+  steps: [25, 50, 75, 100],
+  bake: '30s',
+  onFailure: 'rollback',
+  gateName: 'k8s 5xx ratio',
+  // A 15 s window: a rise in errors shows within a few scrapes, as the demo wants.
+  query: `sum(rate(http_requests_total{service="${RAMP_SERVICE}",platform="kubernetes",code=~"5.."}[15s])) / sum(rate(http_requests_total{service="${RAMP_SERVICE}",platform="kubernetes"}[15s]))`,
+  max: 0.05,
+} as const;
+
 export function seedRoute53(r53: Route53StandIn): void {
   r53.addZone(ZONE_ID, `${ZONE_APEX}.`);
   for (const s of SERVICES) {
@@ -99,7 +115,7 @@ export function seedVersions(endpoints: VersionEndpoints): Record<string, { kube
 }
 
 /** The strangler.yml the bot is started with, as a plain object (written out as YAML). */
-export function demoConfig(opts: { versionUrls: Record<string, { kubernetes: string; ec2: string }>; memcacheServers: string }): Record<string, unknown> {
+export function demoConfig(opts: { versionUrls: Record<string, { kubernetes: string; ec2: string }>; memcacheServers: string; prometheusUrl: string }): Record<string, unknown> {
   return {
     slack: {
       approvalChannel: APPROVAL_CHANNEL.id,
@@ -123,6 +139,16 @@ export function demoConfig(opts: { versionUrls: Record<string, { kubernetes: str
             },
             maxStep: 25,
             version: { kubernetes: { url: urls.kubernetes, field: 'commit' }, ec2: { url: urls.ec2, field: 'commit' } },
+            ...(s.name === RAMP_SERVICE
+              ? {
+                  ramp: {
+                    steps: [...RAMP.steps],
+                    bake: RAMP.bake,
+                    onFailure: RAMP.onFailure,
+                    gates: [{ name: RAMP.gateName, prometheus: { url: opts.prometheusUrl, query: RAMP.query }, max: RAMP.max }],
+                  },
+                }
+              : {}),
           },
         ];
       }),

@@ -27,6 +27,7 @@ async function main(): Promise<void> {
       `  Slack reaches the bot over ${sandbox.transport}${socketMode ? ' (SLACK_APP_TOKEN set; the bot opened a WebSocket to the stand-in)' : ''}.`,
       '',
       '  Try, as Alice: /strangle api 30   then switch to Bob and click Approve.',
+      '  Or a ramp: /strangle api ramp, approve it as Bob, then click "Make Kubernetes fail" and watch it roll back.',
       `  Logs and the generated strangler.yml: ${sandbox.dir}`,
       '  Ctrl-C stops everything.',
       '',
@@ -43,7 +44,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     stoppingSince = Date.now();
-    console.log(`\n${signal}: stopping the bot, redis-server, memcached and the stand-ins…`);
+    console.log(`\n${signal}: stopping the bot, redis-server, memcached, prometheus and the stand-ins…`);
     sandbox.stop().then(
       () => {
         console.log('stopped.');

@@ -7,7 +7,7 @@
  * (SIGKILL, a killed test worker): its stdin is a pipe from us, and EOF on it means we are gone.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { delimiter, join, relative } from 'node:path';
 import { freePort } from '../test/support/free-port.js';
@@ -49,11 +49,12 @@ export function missingBinaries(names: readonly string[], path = process.env.PAT
 }
 
 export function requireBinaries(): void {
-  const missing = missingBinaries(['redis-server', 'memcached']);
+  const missing = missingBinaries(['redis-server', 'memcached', 'prometheus']);
   if (missing.length === 0) return;
+  const list = missing.length === 1 ? missing[0]! : `${missing.slice(0, -1).join(', ')} and ${missing.at(-1)!}`;
   throw new SandboxProblem(
-    `${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} not installed (the sandbox runs its own throwaway instances).\n` +
-      `Install with:\n\n    sudo apt-get install -y redis-server memcached\n\nthen run \`npm run sandbox\` again.`,
+    `${list} ${missing.length === 1 ? 'is' : 'are'} not installed (the sandbox runs its own throwaway instances).\n` +
+      `Install with:\n\n    sudo apt-get install -y --no-install-recommends redis-server memcached prometheus\n\nthen run \`npm run sandbox\` again.`,
   );
 }
 
@@ -276,3 +277,51 @@ export async function startBotProcess(opts: { repoRoot: string; dir: string; env
     return Object.assign(p, { url, description });
   });
 }
+
+export interface PrometheusChild extends ChildHandle {
+  /** `http://127.0.0.1:<port>`, for ramp gates. */
+  readonly url: string;
+}
+
+/**
+ * A throwaway Prometheus (Debian's package, never its system service) scraping `targets` every
+ * second, with its storage in the sandbox's temp directory, so ramp gates read real PromQL.
+ */
+export async function startPrometheus(dir: string, targets: readonly string[]): Promise<PrometheusChild> {
+  const configFile = join(dir, 'prometheus.yml');
+  writeFileSync(
+    configFile,
+    [
+      '# Written by the sandbox for this run only.',
+      'global:',
+      '  scrape_interval: 1s',
+      '  scrape_timeout: 1s',
+      'scrape_configs:',
+      '  - job_name: kubernetes-side',
+      '    static_configs:',
+      `      - targets: [${targets.map((t) => JSON.stringify(t)).join(', ')}]`,
+      '',
+    ].join('\n'),
+  );
+  return onFreePort(async (port) => {
+    const p = spawnInOwnGroup({
+      name: 'prometheus',
+      command: 'prometheus',
+      args: [`--config.file=${configFile}`, `--storage.tsdb.path=${join(dir, `prometheus-data-${port}`)}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+      logFile: join(dir, 'prometheus.log'),
+    });
+    const url = `http://127.0.0.1:${port}`;
+    // A port clash shows in the log tail as "address already in use": onFreePort takes another.
+    await waitReady(
+      p,
+      async () => {
+        const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) });
+        await res.body?.cancel();
+        return res.ok;
+      },
+      30_000,
+    );
+    return Object.assign(p, { url });
+  });
+}
+

@@ -15,9 +15,10 @@ import { Route53StandIn } from '../test/support/route53-stand-in.js';
 import { startSlackStandIn, type SlackStandIn } from '../test/support/slack-stand-in.js';
 import { SocketModeStandIn } from '../test/support/socket-mode-stand-in.js';
 import { VersionEndpoints } from '../test/support/version-endpoints.js';
+import { startErrorExporter, type ErrorExporter } from '../test/support/error-exporter.js';
 import { ConsoleServer } from './console-server.js';
-import { demoConfig, PEOPLE, SERVICES, seedKubernetes, seedRoute53, seedVersions } from './demo.js';
-import { type ChildHandle, requireBinaries, startBotProcess, startMemcached, startRedis } from './processes.js';
+import { demoConfig, KUBERNETES_ERRORS, PEOPLE, RAMP_SERVICE, SERVICES, seedKubernetes, seedRoute53, seedVersions } from './demo.js';
+import { type ChildHandle, requireBinaries, startBotProcess, startMemcached, startPrometheus, startRedis } from './processes.js';
 
 export { SandboxProblem } from './processes.js';
 
@@ -42,6 +43,9 @@ export interface Sandbox {
   readonly botCommand: string;
   /** How Slack reaches the bot: `HTTP` or `Socket Mode`. */
   readonly transport: string;
+  /** The exporter Prometheus scrapes for the Kubernetes side of the ramp service (its /metrics). */
+  readonly exporterUrl: string;
+  readonly prometheusUrl: string;
   stop(): Promise<void>;
 }
 
@@ -83,6 +87,14 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       ),
       VersionEndpoints.start().then((s) => (closers.push(() => s.close()), s)),
     ]);
+    const exporter: ErrorExporter = await startErrorExporter({
+      service: RAMP_SERVICE,
+      traffic: { requestsPerSecond: KUBERNETES_ERRORS.requestsPerSecond, errorRatio: KUBERNETES_ERRORS.healthy },
+    });
+    closers.push(() => exporter.close());
+    log('starting prometheus…');
+    const prometheus = await startPrometheus(dir, [exporter.target]);
+    children.push(prometheus);
     const socket = opts.socketMode ? await SocketModeStandIn.start() : undefined;
     if (socket) {
       closers.push(() => socket.close());
@@ -97,7 +109,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     const configFile = join(dir, 'strangler.yml');
     writeFileSync(
       configFile,
-      `# Written by the sandbox (sandbox/demo.ts) for this run only.\n${stringify(demoConfig({ versionUrls, memcacheServers: memcached.servers }))}`,
+      `# Written by the sandbox (sandbox/demo.ts) for this run only.\n${stringify(demoConfig({ versionUrls, memcacheServers: memcached.servers, prometheusUrl: prometheus.url }))}`,
     );
 
     const signingSecret = randomBytes(16).toString('hex');
@@ -106,9 +118,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     children.push(bot);
     log(`bot: ${bot.description}, listening on ${bot.url}`);
 
-    consoleServer = new ConsoleServer({ slack, r53, kube, versions, currentVersions, botUrl: bot.url, signingSecret, ...(socket ? { socket } : {}) });
+    consoleServer = new ConsoleServer({ slack, r53, kube, versions, currentVersions, botUrl: bot.url, signingSecret, exporter, ...(socket ? { socket } : {}) });
     const port = await consoleServer.listen(opts.port === undefined ? { scanFrom: 3000 } : { port: opts.port });
-    return { url: `http://localhost:${port}/`, dir, botCommand: bot.description, transport: socket ? 'Socket Mode' : 'HTTP', stop };
+    return { url: `http://localhost:${port}/`, dir, botCommand: bot.description, transport: socket ? 'Socket Mode' : 'HTTP', exporterUrl: exporter.url, prometheusUrl: prometheus.url, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -149,6 +161,9 @@ function botEnv(o: {
     STRANGLER_SHUTDOWN_MS: '5000',
     // The out-of-band check every 3 s, so "Set 50/50 outside the bot" is alerted while you watch.
     STRANGLER_OUTSIDE_CHECK_EVERY_MS: '3000',
+    // A ramp reads its gates every 2 s, so a failing Kubernetes side rolls it back while you watch.
+    STRANGLER_RAMP_SAMPLE_MS: '2000',
+    STRANGLER_GATE_READ_TIMEOUT_MS: '3000',
     LOG_LEVEL: 'info',
   };
 }

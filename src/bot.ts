@@ -18,6 +18,9 @@ import { systemClock } from './core/ports.js';
 import type { Logger } from './log.js';
 import { applyCronMove } from './queue/apply-cron-move.js';
 import { applyWeightChange } from './queue/apply-weight-change.js';
+import { runRamp } from './queue/ramp-driver.js';
+import { createMetricReaders } from './adapters/metric-readers.js';
+import type { MetricReader } from './core/gate.js';
 import { DriftChecker, type ServiceVersionSources } from './queue/drift-check.js';
 import { witnessCronMove } from './queue/witness-cron-move.js';
 import { DriftStore } from './store/drift-store.js';
@@ -74,6 +77,8 @@ export interface BotSettings {
   readonly apiTokens?: readonly string[];
   /** Who else claims the managed records (external-dns TXT records); defaults to the real Route 53. */
   readonly claims?: RecordClaimsReader;
+  /** Where ramp gates are read; defaults to Prometheus and CloudWatch as each gate says. */
+  readonly metricReader?: MetricReader;
 }
 
 /** The external-dns claims reader on the real Route 53, with the SDK imported only when first used. */
@@ -271,6 +276,10 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
           log,
         })
       : undefined;
+  const metricReader = s.metricReader ?? createMetricReaders({ timeoutMs: tuning.gateReadTimeoutMs });
+  // A ramp's bake may last hours: on shutdown its driver lets go at once rather than hold the stop
+  // up, and the next worker's start-up sweep resumes it with the bake time left.
+  let stopping = false;
 
   let worker: ChangeWorker | undefined;
   if (s.roles.includes('worker')) {
@@ -295,6 +304,7 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
       lockDurationMs: tuning.jobLockMs,
       apply: (r: ChangeRequest) => {
         if (r.change.kind === 'weight') return applyWeightChange(r.id, applyDeps);
+        if (r.change.kind === 'ramp') return runRamp(r.id, { ...applyDeps, reader: metricReader, display: notifier, sampleMs: tuning.rampSampleMs, stopping: () => stopping });
         if (!cronp) throw new Error('cron moves are not configured on this worker');
         return applyCronMove(r.id, { config, store, cron: cronp.cron, locks: cronp.locks, clock, log, witnessDelayMs: tuning.witnessDelayMs });
       },
@@ -368,6 +378,7 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
       groups,
       clock,
       notifier,
+      metricReader,
       ...(overview ? { cronPlacement: (job: string) => overview.placement(job) } : {}),
     });
     const extensions: CommandExtensions = {};
@@ -447,6 +458,7 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
   return {
     port,
     async stop(opts = {}) {
+      stopping = true;
       for (const close of closers) await close(opts.force ?? false).catch((err: Error) => log.warn({ err: err.message }, 'error while stopping'));
       await queue.close().catch(() => undefined);
       redis.disconnect();

@@ -3,7 +3,7 @@
 import { renderMessageBody } from './mrkdwn.js';
 
 const POLL_MS = 700;
-const SUGGESTIONS = ['/strangle help', '/strangle status', '/strangle api 30', '/strangle cron invoice-sweep k8s', '/strangle drift', '/strangle report'];
+const SUGGESTIONS = ['/strangle help', '/strangle status', '/strangle api 30', '/strangle api ramp', '/strangle cron invoice-sweep k8s', '/strangle drift', '/strangle report'];
 /** Not a channel: the app's Home tab is shown in the channel pane while selected. */
 const HOME = 'home';
 const STORAGE_KEY = 'strangler-sandbox.as';
@@ -118,6 +118,7 @@ function render() {
   renderWeights(s.services);
   renderCronJobs(s.cronjobs);
   renderVersions(s.versions);
+  renderKubernetesErrors(s.kubernetesErrors);
 }
 
 // ---- App Home ----------------------------------------------------------------------------------
@@ -336,6 +337,31 @@ function renderVersions(versions) {
       return row;
     }),
   );
+}
+
+function renderKubernetesErrors(k) {
+  if (!k) {
+    $('kubernetes-errors').replaceChildren();
+    return;
+  }
+  const row = el('div', 'card');
+  row.dataset.service = k.service;
+  const head = el('div', 'card-head');
+  head.append(el('strong', '', k.service), el('span', `pill ${k.failing ? 'pill-drift' : 'pill-ok'}`, k.failing ? 'failing' : 'healthy'));
+  const detail = el('div', 'card-detail');
+  detail.append('5xx on Kubernetes ', el('code', 'error-ratio', `${(k.errorRatio * 100).toFixed(1)}%`), ` · gate "${k.gate.name}" allows ${(k.gate.max * 100).toFixed(0)}%`);
+  const hint = el('div', 'card-detail muted', 'Scraped by a real Prometheus every second; a ramp of api reads it.');
+  const toggle = el('button', 'link-button', k.failing ? 'Heal Kubernetes' : 'Make Kubernetes fail');
+  toggle.type = 'button';
+  toggle.title = k.failing ? 'Back to 0.2% errors' : 'Raise the error rate to 25%: a ramp in progress rolls itself back';
+  toggle.addEventListener('click', () => {
+    toggle.disabled = true;
+    postJson('/api/kubernetes-errors', { failing: !k.failing })
+      .catch((err) => notice(err.message))
+      .finally(refresh);
+  });
+  row.append(head, detail, hint, toggle);
+  $('kubernetes-errors').replaceChildren(row);
 }
 
 // ---- actions ------------------------------------------------------------------------------------

@@ -14,6 +14,11 @@ const EMOJI = {
   hourglass_flowing_sand: { symbol: '◔', tone: 'info' },
   alarm_clock: { symbol: '◷', tone: 'warn' },
   leftwards_arrow_with_hook: { symbol: '↩', tone: 'muted' },
+  // Ramp messages (issue 12).
+  rewind: { symbol: '⏪', tone: 'warn' },
+  arrows_counterclockwise: { symbol: '↻', tone: 'info' },
+  double_vertical_bar: { symbol: '‖', tone: 'warn' },
+  stop_sign: { symbol: '■', tone: 'bad' },
 };
 
 const ENTITIES = { '&lt;': '<', '&gt;': '>', '&amp;': '&' };

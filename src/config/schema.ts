@@ -4,6 +4,7 @@
  */
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
+import { rampSchema } from './ramp-schema.js';
 
 const slackId = (prefixes: string, what: string) =>
   z.string().regex(new RegExp(`^[${prefixes}][A-Z0-9]{2,}$`), `must be a Slack ${what} id (${prefixes.split('').join('…, ')}…)`);
@@ -49,6 +50,8 @@ export const serviceSchema = z
     /** Largest change of the Kubernetes share (in points) one request may make; rollbacks are exempt. */
     maxStep: z.number().int().min(1).max(100).default(25),
     version: z.object({ kubernetes: versionSource, ec2: versionSource }).strict().optional(),
+    /** The plan `/strangle <service> ramp` runs (ramp-schema.ts). */
+    ramp: rampSchema.optional(),
   })
   .strict();
 
@@ -60,7 +63,8 @@ export const cronJobSchema = z
   })
   .strict();
 
-const RESERVED = ['help', 'status', 'history', 'cancel', 'cron', 'drift', 'rollback', 'report'];
+
+const RESERVED = ['help', 'status', 'history', 'cancel', 'cron', 'drift', 'rollback', 'report', 'ramp'];
 const nameKey = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/i, 'names are letters, digits, - and _')

@@ -41,6 +41,10 @@ export interface Tuning {
   readonly apiRateLimit: number;
   /** The API rate limit's window, in seconds. */
   readonly apiRateWindowSeconds: number;
+  /** How often a ramp reads its gates during a bake. */
+  readonly rampSampleMs: number;
+  /** Longest one ramp gate reading may take; a slower source's reading is inconclusive. */
+  readonly gateReadTimeoutMs: number;
 }
 
 export function readTuning(env: NodeJS.ProcessEnv = process.env): Tuning {
@@ -60,5 +64,7 @@ export function readTuning(env: NodeJS.ProcessEnv = process.env): Tuning {
     // At least 1: 0 would refuse every request, which is what unsetting STRANGLER_API_TOKENS is for.
     apiRateLimit: Math.max(1, num(env, 'STRANGLER_API_RATE_LIMIT', 60)),
     apiRateWindowSeconds: Math.max(1, num(env, 'STRANGLER_API_RATE_WINDOW_S', 60)),
+    rampSampleMs: Math.max(100, num(env, 'STRANGLER_RAMP_SAMPLE_MS', 15_000)),
+    gateReadTimeoutMs: Math.max(1, num(env, 'STRANGLER_GATE_READ_TIMEOUT_MS', 10_000)),
   };
 }

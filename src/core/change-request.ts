@@ -7,6 +7,8 @@
 import type { Placement } from './command.js';
 import { RequestClosed } from './errors.js';
 import type { PairSnapshot } from './ports.js';
+import type { RampPlan } from './ramp-plan.js';
+import type { RampRun } from './ramp-run.js';
 import type { Weights } from './split.js';
 
 export type RequestStatus =
@@ -36,6 +38,15 @@ export type Change =
       readonly job: string;
       readonly from: Placement;
       readonly to: Placement;
+    }
+  | {
+      /** A progressive ramp: each step is a child weight change; `from` is the split it returns to. */
+      readonly kind: 'ramp';
+      readonly service: string;
+      readonly from: Weights;
+      /** The records as read when the ramp was requested: the compare of its first step. */
+      readonly snapshot: PairSnapshot;
+      readonly plan: RampPlan;
     };
 
 export interface MessageRef {
@@ -80,18 +91,22 @@ export interface ChangeRequest {
   /** Notes gathered while applying, e.g. "a run is in progress, lock held by ip-10-0-1-5". */
   readonly notes?: readonly string[];
   readonly failure?: Failure;
+  /** A step (or the rollback) of ramp #rampOf: a weight change the ramp itself approved and runs. */
+  readonly rampOf?: number;
+  /** For ramps, once approved: where the ramp stands. */
+  readonly ramp?: RampRun;
 }
 
 /** `service:api` or `cron:nightly-report`: the thing only one open request may target. */
 export function targetKey(change: Change): string {
-  return change.kind === 'weight' ? serviceKey(change.service) : cronKey(change.job);
+  return change.kind === 'cron' ? cronKey(change.job) : serviceKey(change.service);
 }
 
 export const serviceKey = (service: string): string => `service:${service}`;
 export const cronKey = (job: string): string => `cron:${job}`;
 
 export function targetName(change: Change): string {
-  return change.kind === 'weight' ? change.service : change.job;
+  return change.kind === 'cron' ? change.job : change.service;
 }
 
 export function isOpen(r: ChangeRequest): boolean {

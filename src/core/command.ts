@@ -3,7 +3,8 @@
  * returns a typed command or throws BadCommand / UnknownService / UnknownCronJob, whose
  * messages name the problem and whose hint is the usage line.
  */
-import { BadCommand, UnknownCronJob, UnknownService } from './errors.js';
+import { parseDuration } from './duration.js';
+import { BadCommand, BadDuration, UnknownCronJob, UnknownService } from './errors.js';
 
 export type Placement = 'kubernetes' | 'ec2';
 
@@ -17,7 +18,16 @@ export type Command =
   | { readonly kind: 'cron-list' }
   | { readonly kind: 'cron-move'; readonly job: string; readonly to: Placement; readonly reason: string }
   | { readonly kind: 'drift' }
-  | { readonly kind: 'report' };
+  | { readonly kind: 'report' }
+  | {
+      readonly kind: 'ramp';
+      readonly service: string;
+      /** Inline steps (Kubernetes shares); absent: the service's configured ramp. */
+      readonly steps?: readonly number[];
+      /** The `every …` bake as typed; absent: the configured bake. */
+      readonly bake?: string;
+      readonly reason: string;
+    };
 
 export interface KnownNames {
   readonly services: readonly string[];
@@ -30,6 +40,7 @@ export const USAGE = [
   '`/strangle status [service]` · `/strangle history [service]` · `/strangle cancel <request>`',
   '`/strangle cron` · `/strangle cron <job> k8s|ec2 [reason]` · `/strangle drift` · `/strangle help`',
   '`/strangle report`: post a chart of each service\'s Kubernetes share over time in this channel',
+  '`/strangle <service> ramp [steps… every <bake>] [reason]`: step traffic to Kubernetes, judged by the service\'s gates',
 ].join('\n');
 
 const WEIGHT_USAGE = 'Usage: `/strangle <service> <0-100> [reason]`, e.g. `/strangle api 30 canary looks good`';
@@ -149,7 +160,7 @@ export function parseCommand(text: string, known: KnownNames): Command {
   const [second, ...rest] = args;
   if (service === undefined) {
     // "/strangle apu 30" is a typo'd service; "/strangle frobnicate" is an unknown subcommand.
-    if (second !== undefined && (/^\d/.test(second) || second.toLowerCase() === 'rollback')) {
+    if (second !== undefined && (/^\d/.test(second) || second.toLowerCase() === 'rollback' || second.toLowerCase() === 'ramp')) {
       throw new UnknownService(shown(first), known.services);
     }
     throw new BadCommand(`\`${shown(first)}\` is neither a command nor a known service.`, USAGE);
@@ -160,5 +171,37 @@ export function parseCommand(text: string, known: KnownNames): Command {
   if (second.toLowerCase() === 'rollback') {
     return { kind: 'rollback', service, reason: reasonFrom(rest) };
   }
+  if (second.toLowerCase() === 'ramp') return parseRamp(service, rest);
   return { kind: 'weight', service, percent: parsePercent(second, service), reason: reasonFrom(rest) };
+}
+
+const RAMP_USAGE = 'Usage: `/strangle <service> ramp [reason]` for the configured plan, or `/strangle <service> ramp 20 40 60 every 10m [reason]`';
+const MAX_RAMP_STEPS = 20;
+
+/** `ramp`, `ramp 20 40 60`, `ramp 20 40 60 every 10m`, `ramp every 2m`, each optionally followed by a reason. */
+function parseRamp(service: string, words: readonly string[]): Command {
+  const steps: number[] = [];
+  let i = 0;
+  for (; i < words.length && /^\d/.test(words[i]!); i++) {
+    const m = /^(\d{1,3})%?$/.exec(words[i]!);
+    const n = m ? Number(m[1]) : Number.NaN;
+    if (!(n >= 0 && n <= 100)) {
+      throw new BadCommand(`\`${shown(words[i]!)}\` is not a step: each step is the Kubernetes share of \`${service}\` after it, a whole number from 0 to 100.`, RAMP_USAGE);
+    }
+    steps.push(n);
+  }
+  if (steps.length > MAX_RAMP_STEPS) throw new BadCommand(`A ramp has at most ${MAX_RAMP_STEPS} steps; this one has ${steps.length}.`, RAMP_USAGE);
+  let bake: string | undefined;
+  if (words[i]?.toLowerCase() === 'every') {
+    bake = words[i + 1];
+    if (bake === undefined) throw new BadCommand('Say how long each step bakes after `every`, e.g. `every 10m`.', RAMP_USAGE);
+    try {
+      parseDuration(bake);
+    } catch (err) {
+      if (!(err instanceof BadDuration)) throw err;
+      throw new BadCommand(`\`${shown(bake)}\` is not a bake time: use a whole number with s, m or h, like \`30s\`, \`10m\` or \`1h30m\`.`, RAMP_USAGE);
+    }
+    i += 2;
+  }
+  return { kind: 'ramp', service, ...(steps.length ? { steps } : {}), ...(bake !== undefined ? { bake } : {}), reason: reasonFrom(words.slice(i)) };
 }

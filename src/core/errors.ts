@@ -25,7 +25,9 @@ export type ErrorCode =
   | 'CONFIG_INVALID'
   | 'NOT_THE_REQUESTER'
   | 'SLACK_FAILED'
-  | 'STALE_BUTTON';
+  | 'STALE_BUTTON'
+  | 'BAD_DURATION'
+  | 'RAMP_REFUSED';
 
 export class StranglerError extends Error {
   readonly code: ErrorCode;
@@ -229,4 +231,20 @@ export class ConfigInvalid extends StranglerError {
 /** Errors worth retrying later; everything else is final. */
 export function isRetryable(err: unknown): boolean {
   return err instanceof Throttled || err instanceof Unreachable;
+}
+
+/** A duration such as a ramp's bake that is not a number with an s, m or h unit ("30s", "2m", "1h30m"). */
+export class BadDuration extends StranglerError {
+  readonly input: string;
+  constructor(input: string, why: string) {
+    super('BAD_DURATION', `"${input}" is not a duration: ${why}.`, { hint: 'Write a whole number with s, m or h, e.g. 30s, 2m, 15m, 1h or 1h30m.' });
+    this.input = input;
+  }
+}
+
+/** A ramp plan that cannot run as given (steps, bake, gates): nothing was requested. */
+export class RampRefused extends StranglerError {
+  constructor(message: string, hint?: string) {
+    super('RAMP_REFUSED', message, hint === undefined ? {} : { hint });
+  }
 }

@@ -149,6 +149,8 @@ export class ChangeWorker {
       else if (r.status === 'requested') await this.deps.queue.scheduleExpiry(r.id, r.expiresAt);
       // A fresh approval is being queued by the web side right now (after its message update).
       else if (r.status === 'approved' && r.decidedAt !== undefined && now - r.decidedAt < FRESH_APPROVAL_MS) continue;
+      // A paused ramp waits for a person (Resume, Abort), whose click queues it again.
+      else if (r.ramp?.phase === 'paused') continue;
       else await this.deps.queue.enqueueApply(r.id);
     }
   }

@@ -96,6 +96,8 @@ export class CommandRouter {
         return renderRequestAck(await desk.requestWeight(cmd.service, cmd.percent, cmd.reason, origin), approvalChannel);
       case 'rollback':
         return renderRequestAck(await desk.requestRollbackOfLatest(cmd.service, cmd.reason, origin), approvalChannel);
+      case 'ramp':
+        return renderRequestAck(await desk.requestRamp(cmd.service, { ...(cmd.steps ? { steps: cmd.steps } : {}), ...(cmd.bake !== undefined ? { bake: cmd.bake } : {}) }, cmd.reason, origin), approvalChannel);
       case 'cron-move':
         return renderRequestAck(await desk.requestCronMove(cmd.job, cmd.to, cmd.reason, origin), approvalChannel);
       case 'cron-list':

@@ -11,6 +11,8 @@ import type { Logger } from '../log.js';
 import type { SlackMessage } from './blocks.js';
 import { renderWitness } from './render-cron.js';
 import { renderApprovalMessage } from './render-request.js';
+import { renderRampNews } from './render-ramp.js';
+import type { RampNews } from '../queue/ramp-driver.js';
 
 export interface MessageRef {
   readonly channel: string;
@@ -76,6 +78,13 @@ export class Notifier implements RequestDisplay {
 
   async reply(r: ChangeRequest, m: SlackMessage): Promise<void> {
     if (r.message) await this.post(r.message.channel, m, `in the thread of request #${r.id}`, r.message.ts);
+  }
+
+  /** A ramp's news (a breach, a pause, its end) in its message's thread, after the message itself. */
+  async rampNews(r: ChangeRequest, news: RampNews): Promise<void> {
+    await this.showRequest(r);
+    const m = renderRampNews(r, news);
+    if (m) await this.reply(r, m);
   }
 
   showWitness(r: ChangeRequest, w: CronWitness): Promise<void> {

@@ -4,9 +4,10 @@ import { applyDurationMs } from '../core/change-request.js';
 import { MAX_BLOCKS, type SlackMessage, context, packedSections, section } from './blocks.js';
 import { escapeText, formatDuration, mention, slackDate } from './escape.js';
 import { describeChange } from './render-request.js';
+import { rampHistoryNote } from './render-ramp.js';
 
 export function historyLine(r: ChangeRequest): string {
-  const parts = [`*#${r.id}* \`${describeChange(r)}\`${r.rollbackOf !== undefined ? ` (rollback of #${r.rollbackOf})` : ''}`];
+  const parts = [`*#${r.id}* \`${describeChange(r)}\`${r.rollbackOf !== undefined && r.rampOf === undefined ? ` (rollback of #${r.rollbackOf})` : ''}${rampHistoryNote(r)}`];
   parts.push(`asked by ${mention(r.requestedBy)} ${slackDate(r.requestedAt)}`);
   if (r.decidedBy) parts.push(`${r.status === 'rejected' ? 'rejected' : r.status === 'cancelled' ? 'withdrawn' : 'approved'} by ${mention(r.decidedBy)}${r.decidedAt ? ` ${slackDate(r.decidedAt)}` : ''}`);
   const took = applyDurationMs(r);

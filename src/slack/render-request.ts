@@ -8,6 +8,7 @@ import { formatWeights } from '../core/split.js';
 import { ACTION, type SlackMessage, actions, button, context, section } from './blocks.js';
 import { buttonValue } from './button-value.js';
 import { escapeText, formatDuration, mention, slackDate } from './escape.js';
+import { describeRamp, renderRampMessage } from './render-ramp.js';
 
 const PLACE = { kubernetes: 'Kubernetes', ec2: 'EC2' } as const;
 
@@ -15,6 +16,7 @@ const PLACE = { kubernetes: 'Kubernetes', ec2: 'EC2' } as const;
 export function describeChange(r: ChangeRequest): string {
   const c = r.change;
   if (c.kind === 'weight') return `${c.service}: ${formatWeights(c.from)} → ${formatWeights(c.to)}`;
+  if (c.kind === 'ramp') return describeRamp(c);
   return `${c.job}: ${PLACE[c.from]} → ${PLACE[c.to]}`;
 }
 
@@ -42,6 +44,7 @@ function failureText(r: ChangeRequest): string {
 }
 
 export function renderApprovalMessage(r: ChangeRequest): SlackMessage {
+  if (r.change.kind === 'ramp') return renderRampMessage(r, r.change);
   const name = targetName(r.change);
   const base = [section(header(r))];
   const ctx = (...more: string[]) => {
@@ -66,7 +69,8 @@ export function renderApprovalMessage(r: ChangeRequest): SlackMessage {
       };
     case 'applied': {
       const took = applyDurationMs(r);
-      const now = r.change.kind === 'weight' ? `${name} now serves ${formatWeights(r.change.to)}` : `${name} now runs on ${PLACE[r.change.to]}`;
+      const c = r.change;
+      const now = c.kind === 'weight' ? `${name} now serves ${formatWeights(c.to)}` : c.kind === 'cron' ? `${name} now runs on ${PLACE[c.to]}` : '';
       return {
         text: `Request #${r.id} applied: ${now}`,
         blocks: [

@@ -7,6 +7,7 @@ import { formatSplit, splitFromWeights } from '../core/split.js';
 import { type Block, MAX_BLOCKS, type SlackMessage, context, packedSections, section } from './blocks.js';
 import { escapeText, mention } from './escape.js';
 import { describeChange } from './render-request.js';
+import { rampStatusLine } from './render-ramp.js';
 
 export interface ServiceStatus {
   readonly service: string;
@@ -33,6 +34,8 @@ export function serviceLines(s: ServiceStatus): string {
     if (split.bothZero) lines.push(':warning: Both weights are 0, so Route 53 serves this pair 50/50.');
   }
   if (s.open) lines.push(`Open request #${s.open.id} (${s.open.status}) from ${mention(s.open.requestedBy)}: \`${describeChange(s.open)}\``);
+  const ramp = s.open ? rampStatusLine(s.open) : undefined;
+  if (ramp) lines.push(ramp);
   lines.push(...(s.extra ?? []));
   return lines.join('\n');
 }

@@ -9,11 +9,15 @@ import type { Config, ServiceConfig } from '../config/schema.js';
 import { assertMayApprove, assertMayReject, assertMayRequest } from '../core/approval-policy.js';
 import type { Change, ChangeRequest, MessageRef } from '../core/change-request.js';
 import { isRollbackPoint, serviceKey, targetKey, targetName } from '../core/change-request.js';
-import { CannotRollBack, NoChange, NothingToRollBack, NotTheRequester, RequestClosed, SlackFailed, StaleButton, Unreachable } from '../core/errors.js';
+import { CannotRollBack, NoChange, NothingToRollBack, NotTheRequester, RampRefused, RequestClosed, SlackFailed, StaleButton, Unreachable } from '../core/errors.js';
+import type { Gate } from '../core/gate.js';
 import { weightsOf } from '../core/pair-snapshot.js';
 import type { Clock, WeightedPair, WeightedPairTarget } from '../core/ports.js';
 import { formatWeights, sameWeights, splitFromWeights, weightsForPercent } from '../core/split.js';
 import { assertStepAllowed } from '../core/step-policy.js';
+import type { MetricReader } from '../core/gate.js';
+import { buildRampPlan } from '../core/ramp-plan.js';
+import { RampActions } from './ramp-actions.js';
 import type { ChangeQueue } from '../queue/change-queue.js';
 import type { RequestStore } from '../store/request-store.js';
 import type { ButtonValue } from './button-value.js';
@@ -49,6 +53,8 @@ export interface DeskDeps {
   readonly clock: Clock;
   readonly notifier: Notifier;
   readonly cronPlacement?: CronPlacementReader;
+  /** Checks each gate's query before a ramp is queued (Prometheus parses the PromQL). */
+  readonly metricReader?: MetricReader;
 }
 
 function serviceConfig(config: Config, service: string): ServiceConfig {
@@ -96,10 +102,11 @@ export class RequestDesk {
     const latest = await this.deps.store.lastApplied(targetKey(of.change));
     if (latest && latest.id !== of.id) throw new CannotRollBack(of.id, `a later change, #${latest.id}, was applied since`, `Roll back #${latest.id} instead, or request the split you want.`);
     const c = of.change;
-    if (c.kind === 'weight' && c.from.kubernetes === 0 && c.from.ec2 === 0) {
+    if (c.kind !== 'cron' && c.from.kubernetes === 0 && c.from.ec2 === 0) {
       throw new CannotRollBack(of.id, 'before it both weights were 0, which Route 53 serves as 50/50, and the bot never writes 0/0', `Request the split you want, e.g. \`/strangle ${c.service} 50\`.`);
     }
-    if (c.kind === 'weight') {
+    // A finished ramp is undone like one weight change: back to the split before it.
+    if (c.kind === 'weight' || c.kind === 'ramp') {
       const snapshot = await this.deps.pairs.read(pairTarget(this.deps.config, c.service));
       const from = weightsOf(snapshot);
       if (sameWeights(from, c.from)) throw new NoChange(c.service, formatWeights(c.from));
@@ -122,6 +129,43 @@ export class RequestDesk {
     const to = weightsForPercent(percent);
     if (sameWeights(from, to)) throw new NoChange(service, formatWeights(to));
     return this.open({ kind: 'weight', service, from, to, snapshot }, reason, origin);
+  }
+
+  /** `/strangle api ramp [steps every bake]`: the plan, checked against the split now and each gate's source. */
+  async requestRamp(service: string, inline: { steps?: readonly number[]; bake?: string }, reason: string, origin: Origin): Promise<ChangeRequest> {
+    await this.mayRequest(origin.user);
+    const svc = serviceConfig(this.deps.config, service);
+    const snapshot = await this.deps.pairs.read(svc.route53);
+    const from = weightsOf(snapshot);
+    const split = splitFromWeights(from);
+    if (split.bothZero) {
+      throw new RampRefused(`Both weights of \`${service}\` are 0, which Route 53 serves as 50/50; a ramp could not return to that.`, `Set a split first, e.g. \`/strangle ${service} 50\`.`);
+    }
+    const r = svc.ramp;
+    const settings = r ? { steps: r.steps, bakeMs: r.bake, onFailure: r.onFailure, gates: r.gates, allowWithoutGates: r.allowWithoutGates } : undefined;
+    const plan = buildRampPlan(service, split.kubernetesPercent, svc.maxStep, settings, inline);
+    await this.checkGates(plan.gates);
+    return this.open({ kind: 'ramp', service, from, snapshot, plan }, reason, origin);
+  }
+
+  /** Every gate's query must run before anyone is asked to approve it: the source's own error text otherwise. */
+  private async checkGates(gates: readonly Gate[]): Promise<void> {
+    if (gates.length === 0) return;
+    const reader = this.deps.metricReader;
+    if (!reader) throw new RampRefused('This bot has no metrics reader configured, so it cannot judge gates.');
+    const problems = await Promise.all(gates.map(async (g) => ({ g, problem: await reader.check(g) })));
+    const bad = problems.filter((p) => p.problem !== undefined);
+    if (bad.length > 0) {
+      throw new RampRefused(
+        `Gate${bad.length > 1 ? 's' : ''} cannot be read, so no ramp was requested:\n${bad.map((b) => `• ${b.g.name}: ${b.problem}`).join('\n')}`,
+        'Fix the query in strangler.yml (services.<name>.ramp.gates) and try again.',
+      );
+    }
+  }
+
+  /** Pause, Resume and Abort of a running ramp. */
+  get ramps(): RampActions {
+    return new RampActions(this.deps, (click) => this.forButton(click));
   }
 
   async requestCronMove(job: string, to: 'kubernetes' | 'ec2', reason: string, origin: Origin): Promise<ChangeRequest> {

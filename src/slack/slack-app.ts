@@ -16,6 +16,7 @@ import { asUserError, type CommandRouter } from './command-router.js';
 import type { Notifier } from './notifier.js';
 import { renderError } from './render-error.js';
 import { renderRequestAck } from './render-request.js';
+import { RAMP_ACTION } from './render-ramp.js';
 import { parseButtonValue } from './button-value.js';
 import type { Click, RequestDesk } from './request-desk.js';
 import { afterWaitingRequests, type FollowUps } from './follow-ups.js';
@@ -195,6 +196,17 @@ export function createSlackApp(o: SlackAppOptions): SlackApp {
     const of = await desk.forButton(click);
     const r = await desk.requestRollback(of, `Roll back button on request #${of.id}`, { user: click.user, channel });
     return renderRequestAck(r, o.approvalChannel ?? channel);
+  });
+
+  // A running ramp's buttons: each records the decision and wakes the worker; the message shows it.
+  onButton(RAMP_ACTION.pause, async (click) => {
+    await desk.ramps.pause(click);
+  });
+  onButton(RAMP_ACTION.resume, async (click) => {
+    await desk.ramps.resume(click);
+  });
+  onButton(RAMP_ACTION.abort, async (click) => {
+    await desk.ramps.abort(click);
   });
 
   app.error(async (err) => {

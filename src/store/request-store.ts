@@ -181,7 +181,8 @@ export class RequestStore {
       if (!isOpen(next)) {
         tx.eval(DELETE_IF_EQUALS, 1, this.key('open', target), String(id));
       }
-      if (isRollbackPoint(next) && !isRollbackPoint(previous)) tx.set(this.key('last-applied', target), String(id));
+      // A ramp's steps are not rollback points of their own: the ramp is, once it completes.
+      if (isRollbackPoint(next) && !isRollbackPoint(previous) && next.rampOf === undefined) tx.set(this.key('last-applied', target), String(id));
       const res = await tx.exec();
       if (res !== null) {
         await this.replicated();
@@ -190,6 +191,26 @@ export class RequestStore {
       }
     }
     throw new Error(`request #${id} is being changed by too many writers at once; try again`);
+  }
+
+  /** A request number, drawn before the request exists so its parent can record it first (ramp steps). */
+  async reserveId(): Promise<number> {
+    return this.redis.incr(this.key('seq'));
+  }
+
+  /**
+   * Writes a ramp's step under a reserved number, already approved (the ramp's approval covers its
+   * steps), without taking the service's open marker (the ramp holds it). Idempotent: if a crashed
+   * run wrote it already, that one is returned.
+   */
+  async createChild(id: number, draft: Omit<ChangeRequest, 'id'>): Promise<ChangeRequest> {
+    const request = { ...draft, id } as ChangeRequest;
+    const target = targetKey(request.change);
+    const won = await this.redis.eval(CREATE_CHILD, 3, this.key('request', id), this.key('history'), this.key('history', target), String(id), JSON.stringify(request), String(HISTORY_KEEP));
+    if (won !== 1) return this.mustGet(id);
+    await this.replicated();
+    this.listener(request, undefined);
+    return request;
   }
 
   async lastApplied(target: string): Promise<ChangeRequest | undefined> {
@@ -234,4 +255,12 @@ redis.call('LPUSH', KEYS[3], ARGV[1])
 redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[3]) - 1)
 redis.call('LPUSH', KEYS[4], ARGV[1])
 redis.call('LTRIM', KEYS[4], 0, tonumber(ARGV[3]) - 1)
+return 1`;
+
+const CREATE_CHILD = `
+if redis.call('SET', KEYS[1], ARGV[2], 'NX') == false then return 0 end
+redis.call('LPUSH', KEYS[2], ARGV[1])
+redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[3]) - 1)
+redis.call('LPUSH', KEYS[3], ARGV[1])
+redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[3]) - 1)
 return 1`;

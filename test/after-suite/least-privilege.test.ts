@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { readApiUse } from '../support/api-usage.js';
 
 const used = readApiUse();
-const usedBy = (api: 'kubernetes' | 'route53') =>
+const usedBy = (api: 'kubernetes' | 'route53' | 'cloudwatch') =>
   [...used]
     .filter((u) => u.startsWith(`${api} `))
     .map((u) => u.slice(api.length + 1))
@@ -55,5 +55,14 @@ describe('least privilege', () => {
     expect(conditions).toEqual(
       expect.arrayContaining(['route53:ChangeResourceRecordSetsNormalizedRecordNames', 'route53:ChangeResourceRecordSetsRecordTypes', 'route53:ChangeResourceRecordSetsActions']),
     );
+  });
+
+  // Only bots with CloudWatch ramp gates need it, so it is a policy of its own to attach or not.
+  it('deploy/iam-policy-cloudwatch.json allows exactly the CloudWatch actions the code used', () => {
+    const policy = JSON.parse(readFileSync('deploy/iam-policy-cloudwatch.json', 'utf8')) as { Statement: Array<{ Effect: string; Action: string | string[] }> };
+    const allowed = policy.Statement.filter((s) => s.Effect === 'Allow').flatMap((s) => ([] as string[]).concat(s.Action));
+    expect(allowed.filter((a) => a.includes('*'))).toEqual([]);
+    expect(usedBy('cloudwatch').length, 'no CloudWatch use recorded: run the whole suite before this check').toBeGreaterThan(0);
+    expect(allowed.map((a) => a.replace(/^cloudwatch:/, '')).sort()).toEqual(usedBy('cloudwatch'));
   });
 });

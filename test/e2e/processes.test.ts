@@ -303,6 +303,9 @@ describe('the Kubernetes client is loaded only when something needs it', () => {
     const distFiles = loaded.filter((m) => m.startsWith('file:') && m.includes('/dist/')).map((m) => new URL(m).pathname);
     expect(distFiles.length).toBeGreaterThan(0);
     for (const f of distFiles) expect(readFileSync(f, 'utf8')).not.toContain('BatchV1Api');
+    // Nor the CloudWatch SDK: it is loaded on the first CloudWatch ramp gate only (metric-readers.ts).
+    expect(loaded.filter((m) => /cloudwatch/i.test(m))).toEqual([]);
+    for (const f of distFiles) expect(readFileSync(f, 'utf8')).not.toContain('GraniteServiceVersion20100801');
   });
 
   it('the report loads Chart.js and the native canvas when it is asked for, not before', async () => {

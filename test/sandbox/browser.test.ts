@@ -165,4 +165,73 @@ describe('sandbox console in a browser', () => {
       await sandbox?.stop();
     }
   });
+
+  it('"Make Kubernetes fail" reaches the exporter Prometheus scrapes, and a ramp in progress rolls itself back', { timeout: 150_000 }, async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`${CHROMIUM} is missing: this test drives Debian's Chromium. Install it with: apt-get install -y --no-install-recommends chromium`);
+    }
+    let sandbox: Sandbox | undefined;
+    let browser: Browser | undefined;
+    const exported = async (): Promise<string | undefined> => {
+      const text = await (await fetch(sandbox!.exporterUrl)).text();
+      return /^exporter_error_ratio\{service="api"\} (\S+)$/m.exec(text)?.[1];
+    };
+    const prometheusRatio = async (): Promise<number> => {
+      const res = await fetch(`${sandbox!.prometheusUrl}/api/v1/query?query=${encodeURIComponent('max(exporter_error_ratio{service="api"})')}`);
+      const body = (await res.json()) as { data?: { result?: Array<{ value: [number, string] }> } };
+      return Number(body.data?.result?.[0]?.value[1] ?? NaN);
+    };
+    try {
+      sandbox = await startSandbox({ port: 0 });
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      });
+      const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+      page.setDefaultTimeout(WAIT.timeout);
+      const pageErrors: string[] = [];
+      page.on('pageerror', (err) => pageErrors.push(err.message));
+      page.on('console', (msg) => {
+        if (msg.type() === 'error') pageErrors.push(msg.text());
+      });
+      await page.goto(sandbox.url);
+      await expect.poll(() => weights(page, 'api'), WAIT).toEqual(['Kubernetes 10%', 'EC2 90%']);
+      const errorsCard = page.locator('#kubernetes-errors [data-service="api"]');
+      await expect.poll(() => errorsCard.locator('.error-ratio').textContent(), WAIT).toBe('0.2%');
+      expect(await exported()).toBe('0.002');
+      // The real Prometheus scrapes the exporter: the ramp's gate has data before anyone ramps.
+      await expect.poll(prometheusRatio, { timeout: 45_000, interval: 500 }).toBe(0.002);
+
+      await actAs(page, 'Alice');
+      const input = page.getByLabel('Command');
+      await input.fill('/strangle api ramp');
+      await input.press('Enter');
+      const ramp = page.locator('li.msg', { hasText: 'Request #1 (traffic ramp)' });
+      await ramp.getByRole('button', { name: 'Approve' }).waitFor();
+      await actAs(page, 'Bob');
+      await ramp.getByRole('button', { name: 'Approve' }).click();
+      await expect.poll(() => weights(page, 'api'), { timeout: 30_000 }).toEqual(['Kubernetes 25%', 'EC2 75%']);
+
+      await errorsCard.getByRole('button', { name: 'Make Kubernetes fail' }).click();
+      await expect.poll(() => errorsCard.locator('.error-ratio').textContent(), WAIT).toBe('25.0%');
+      expect(await exported()).toBe('0.25');
+      await expect.poll(prometheusRatio, { timeout: 30_000, interval: 500 }).toBe(0.25);
+
+      // The gate (≤ 5%) is breached during the 30 s bake: back to the split before the ramp.
+      await expect.poll(() => weights(page, 'api'), { timeout: 60_000, interval: 500 }).toEqual(['Kubernetes 10%', 'EC2 90%']);
+      await expect.poll(async () => (await ramp.textContent()) ?? '', { timeout: 30_000 }).toContain('Rolled back to Kubernetes 10%');
+      expect(await ramp.textContent()).toContain('k8s 5xx ratio');
+
+      await errorsCard.getByRole('button', { name: 'Heal Kubernetes' }).click();
+      await expect.poll(() => errorsCard.locator('.error-ratio').textContent(), WAIT).toBe('0.2%');
+      expect(await exported()).toBe('0.002');
+
+      mkdirSync(OUTPUT_DIR, { recursive: true });
+      await page.screenshot({ path: join(OUTPUT_DIR, 'sandbox-ramp-rolled-back.png') });
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await browser?.close();
+      await sandbox?.stop();
+    }
+  });
 });

@@ -104,6 +104,11 @@ function assertWellFormed(cmd: Command): void {
       expect(known.services).toContain(cmd.service);
       expect(cmd.reason.length).toBeLessThanOrEqual(MAX_REASON);
       return;
+    case 'ramp':
+      expect(known.services).toContain(cmd.service);
+      for (const s of cmd.steps ?? []) expect(s >= 0 && s <= 100 && Number.isInteger(s)).toBe(true);
+      expect(cmd.reason.length).toBeLessThanOrEqual(MAX_REASON);
+      return;
     case 'cron-move':
       expect(known.cronJobs).toContain(cmd.job);
       expect(['kubernetes', 'ec2']).toContain(cmd.to);

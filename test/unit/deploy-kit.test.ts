@@ -486,6 +486,26 @@ describe('deploy/iam-policy.json', () => {
   });
 });
 
+describe('deploy/iam-policy-cloudwatch.json', () => {
+  const policy = JSON.parse(read('deploy', 'iam-policy-cloudwatch.json')) as { Version: string; Statement: Statement[] };
+  const cloudwatchSources = SOURCES.filter((s) => /from '@aws-sdk\/client-cloudwatch'/.test(s.text));
+  const used = [...new Set(cloudwatchSources.flatMap((s) => [...s.text.matchAll(/new (\w+)Command\(/g)].map((m) => `cloudwatch:${m[1]!}`)))].sort();
+
+  it('allows exactly the CloudWatch commands the source sends, and nothing else', () => {
+    expect(policy.Version).toBe('2012-10-17');
+    expect(used).toEqual(['cloudwatch:GetMetricData']);
+    for (const s of policy.Statement) {
+      expect(s.Effect).toBe('Allow');
+      expect(s.NotAction).toBeUndefined();
+      expect(s.NotResource).toBeUndefined();
+      for (const a of list(s.Action)) expect(a).toMatch(/^cloudwatch:[A-Za-z]+$/);
+      // GetMetricData has no resource-level permissions: AWS only accepts "*" for it.
+      expect(list(s.Resource)).toEqual(['*']);
+    }
+    expect([...new Set(policy.Statement.flatMap((s) => list(s.Action)))].sort()).toEqual(used);
+  });
+});
+
 // ---------------------------------------------------------------- Slack manifest
 
 describe('manifest.yml', () => {

@@ -31,6 +31,7 @@ describe('readTuning', () => {
     ['STRANGLER_APPLY_ATTEMPTS', 'applyAttempts'],
     ['STRANGLER_APPLY_BACKOFF_MS', 'applyBackoffMs'],
     ['STRANGLER_SWEEP_EVERY_MS', 'sweepEveryMs'],
+    ['STRANGLER_GATE_READ_TIMEOUT_MS', 'gateReadTimeoutMs'],
   ] as const)('%s sets %s and nothing else', (name, key) => {
     const t = readTuning({ [name]: '123' });
     expect(t[key]).toBe(123);
@@ -52,5 +53,10 @@ describe('readTuning', () => {
     expect(t.outsideCheckEveryMs).toBe(123);
     expect(Object.entries(t).filter(([k, v]) => k !== 'outsideCheckEveryMs' && v === 123)).toEqual([]);
     expect(readTuning({ STRANGLER_OUTSIDE_CHECK_EVERY_MS: '0' }).outsideCheckEveryMs).toBe(0);
+  });
+
+  it('reads gates for 10 s by default, and never for 0 ms (every read would time out at once)', () => {
+    expect(readTuning({}).gateReadTimeoutMs).toBe(10_000);
+    expect(readTuning({ STRANGLER_GATE_READ_TIMEOUT_MS: '0' }).gateReadTimeoutMs).toBe(1);
   });
 });
