@@ -10,6 +10,7 @@ import type { CronWitnessRecord } from '../store/cron-witness-store.js';
 import { applyDurationMs } from '../core/change-request.js';
 import { type Block, actions, button, context, packedSections, section } from './blocks.js';
 import { escapeText, formatDuration, mention, slackDate } from './escape.js';
+import { rampStatusLine } from './render-ramp.js';
 import { describeChange } from './render-request.js';
 import { statusVersionLine } from './render-drift.js';
 
@@ -62,7 +63,7 @@ export function shareBar(percent: number): string {
 /** What a request changes, in words; a change kind this file does not know is named, not guessed. */
 export function changeText(r: ChangeRequest): string {
   const c = r.change as { kind: string; service?: unknown; job?: unknown };
-  if (c.kind === 'weight' || c.kind === 'cron') return describeChange(r);
+  if (c.kind === 'weight' || c.kind === 'cron' || c.kind === 'ramp') return describeChange(r);
   const target = typeof c.service === 'string' ? c.service : typeof c.job === 'string' ? c.job : 'unknown target';
   return `${target}: ${c.kind}`;
 }
@@ -84,6 +85,9 @@ function serviceText(s: HomeService, now: number): string {
     const what = `#${r.id} (${r.status})`;
     const where = s.open.link ? `<${s.open.link}|${what}>` : r.message ? `${what} in <#${r.message.channel}>` : what;
     lines.push(`Open request ${where} from ${mention(r.requestedBy)}: \`${escapeText(changeText(r))}\``);
+    // A running ramp: where it stands, as in /strangle status.
+    const ramp = rampStatusLine(r, now);
+    if (ramp) lines.push(ramp);
   }
   if (s.last) {
     const r = s.last;

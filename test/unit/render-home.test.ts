@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ChangeRequest } from '../../src/core/change-request.js';
 import { isMember } from '../../src/core/membership.js';
+import { afterSwap, reserveChild, startRun, stepApplied } from '../../src/core/ramp-run.js';
 import { type HomeService, type HomeState, HOME_REFRESH, MAX_VIEW_BLOCKS, renderHome, renderNotMember, shareBar } from '../../src/slack/render-home.js';
 import { snapshotOf, weightRequestAt } from './request-fixture.js';
 
@@ -109,12 +110,24 @@ describe('the App Home view', () => {
     expect(all).not.toContain('<!channel>');
   });
 
-  it('a change kind it does not know (a ramp) is named rather than misread', () => {
-    const ramp = { ...weightRequestAt(T0, 'applying', { id: 11 }), change: { kind: 'ramp', service: 'api', steps: [10, 25, 50] } } as unknown as ChangeRequest;
-    const all = texts(renderHome(state([service('api', 25, { open: { request: ramp } })], { history: [ramp] })).blocks).join('\n');
-    expect(all).toContain('Open request #11 (applying) from <@U0ALICE>: `api: ramp`');
-    expect(all).toContain('*#11* `api: ramp`');
+  it('a change kind it does not know is named rather than misread', () => {
+    const odd = { ...weightRequestAt(T0, 'applying', { id: 11 }), change: { kind: 'teleport', service: 'api' } } as unknown as ChangeRequest;
+    const all = texts(renderHome(state([service('api', 25, { open: { request: odd } })], { history: [odd] })).blocks).join('\n');
+    expect(all).toContain('Open request #11 (applying) from <@U0ALICE>: `api: teleport`');
+    expect(all).toContain('*#11* `api: teleport`');
     expect(all).not.toContain('undefined');
+  });
+
+  it('an open ramp shows its plan and where it stands', () => {
+    const plan = { steps: [10, 25, 50], bakeMs: 60_000, onFailure: 'rollback' as const, gates: [] };
+    const snap = snapshotOf({ kubernetes: 0, ec2: 100 });
+    let run = startRun(snap);
+    run = stepApplied(reserveChild(run, 12), plan, 12, afterSwap(snap, { kubernetes: 10, ec2: 90 }), T0);
+    const ramp = { ...weightRequestAt(T0, 'applying', { id: 11 }), change: { kind: 'ramp', service: 'api', from: { kubernetes: 0, ec2: 100 }, snapshot: snap, plan }, ramp: run } as ChangeRequest;
+    const all = texts(renderHome(state([service('api', 10, { open: { request: ramp } })], { history: [ramp] })).blocks).join('\n');
+    expect(all).toContain('`api: ramp Kubernetes 0% → 10% → 25% → 50%`');
+    expect(all).toMatch(/Ramp #11: `▶ 10 +· 25 +· 50`/);
+    expect(all).toContain('steps applied: 10% (#12)');
   });
 
   it('150 services: at most 100 blocks, every service not yet at 100% listed first, the rest summarised', () => {
