@@ -4,7 +4,7 @@
  * under `services.<name>.ramp.gates`.
  */
 import { z } from 'zod';
-import type { Gate } from '../core/gate.js';
+import { type Gate, READINGS_KEPT_PER_GATE } from '../core/gate.js';
 
 const CLOUDWATCH_STATS = ['Average', 'Sum', 'Minimum', 'Maximum', 'SampleCount'];
 // CloudWatch's extended statistics: percentiles (p99, p99.9), trimmed means and the like (tm90,
@@ -13,9 +13,26 @@ const CLOUDWATCH_STATS = ['Average', 'Sum', 'Minimum', 'Maximum', 'SampleCount']
 const PERCENTILE = /^p(\d{1,2}(\.\d{1,10})?|100)$/;
 const EXTENDED = /^(tm|tc|ts|wm|iqm|TM|TC|TS|WM|PR)[\d(.:%)]*$/;
 
+function hasUserinfo(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.username !== '' || u.password !== '';
+  } catch {
+    return false;
+  }
+}
+
 const prometheusSchema = z
   .object({
-    url: z.url({ protocol: /^https?$/, error: 'must be the http(s) URL of a Prometheus server, e.g. http://prometheus.monitoring:9090' }),
+    url: z
+      .url({ protocol: /^https?$/, error: 'must be the http(s) URL of a Prometheus server, e.g. http://prometheus.monitoring:9090' })
+      // A URL's user and password would travel with every error text about it, into Slack and the
+      // log (Node's fetch even refuses such a URL, quoting it whole); the value is never echoed here.
+      .refine((u) => !hasUserinfo(u), {
+        message:
+          'must not carry a user or password (user:password@host): strangler shows gate errors in Slack and the log. ' +
+          'Give a URL that needs no credentials, e.g. Prometheus inside the cluster or an authenticating proxy in front of it',
+      }),
     query: z.string().trim().min(1, 'must be a PromQL expression'),
   })
   .strict();
@@ -53,7 +70,12 @@ const gateObject = z
     cloudwatch: cloudwatchSchema.optional(),
     min: z.number().finite().optional(),
     max: z.number().finite().optional(),
-    failureLimit: z.number().int().min(1).max(100).default(2),
+    failureLimit: z
+      .number()
+      .int()
+      .min(1)
+      .max(READINGS_KEPT_PER_GATE, `must be at most ${READINGS_KEPT_PER_GATE}: a bake keeps only the newest ${READINGS_KEPT_PER_GATE} readings of a gate, so a longer run of violations could never be counted and the gate could never breach`)
+      .default(2),
   })
   .strict();
 

@@ -27,9 +27,16 @@ export type Gate = GateSource & {
   readonly max?: number | undefined;
   /** Breach when a reading is below. */
   readonly min?: number | undefined;
-  /** Consecutive violating readings that make a breach. */
+  /** Consecutive violating readings that make a breach; at most READINGS_KEPT_PER_GATE. */
   readonly failureLimit: number;
 };
+
+/**
+ * How many of a gate's newest readings a bake keeps (ramp-run.ts's KEEP_READINGS): enough for any
+ * failureLimit worth having, small enough for one Redis value. A failureLimit above it could
+ * never be reached, so the config schema refuses one.
+ */
+export const READINGS_KEPT_PER_GATE = 30;
 
 /** One reading of one gate. Never an exception: a source that fails gives an inconclusive reading saying why. */
 export type GateReading =

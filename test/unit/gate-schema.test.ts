@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { formatIssue } from '../../src/config/load-config.js';
 import { gateSchema, gatesSchema } from '../../src/config/gate-schema.js';
-import type { Gate } from '../../src/core/gate.js';
+import { type Gate, READINGS_KEPT_PER_GATE } from '../../src/core/gate.js';
+import type { RampPlan } from '../../src/core/ramp-plan.js';
+import { addReadings, afterSwap, judge, reserveChild, startRun, stepApplied } from '../../src/core/ramp-run.js';
+import { snapshotOf } from './request-fixture.js';
 
 const PROM = { url: 'http://prometheus.monitoring:9090', query: 'sum(rate(http_requests_total{code=~"5.."}[5m])) / sum(rate(http_requests_total[5m]))' };
 const CW = {
@@ -87,5 +90,34 @@ describe('gate schema', () => {
       expect.arrayContaining(['0.threshold: unknown field', '0.max: Invalid input: expected number, received string']),
     );
     expect(problems([{ name: 'g', prometheus: PROM, max: 1 }, { name: 'g', cloudwatch: CW, max: 1 }])).toEqual(['1.name: two gates are called "g"; names must differ (they label readings)']);
+  });
+});
+
+describe('gate schema: limits that keep a gate honest', () => {
+  it(`refuses a failureLimit above the ${READINGS_KEPT_PER_GATE} readings a bake keeps, saying why`, () => {
+    expect(gateSchema.parse({ name: 'r', prometheus: PROM, max: 1, failureLimit: READINGS_KEPT_PER_GATE }).failureLimit).toBe(READINGS_KEPT_PER_GATE);
+    expect(problems([{ name: 'r', prometheus: PROM, max: 1, failureLimit: READINGS_KEPT_PER_GATE + 1 }])).toEqual([
+      `0.failureLimit: must be at most ${READINGS_KEPT_PER_GATE}: a bake keeps only the newest ${READINGS_KEPT_PER_GATE} readings of a gate, so a longer run of violations could never be counted and the gate could never breach`,
+    ]);
+  });
+
+  it('the largest failureLimit the schema takes can still breach in a ramp run', () => {
+    const gate = gateSchema.parse({ name: 'r', prometheus: PROM, max: 0.01, failureLimit: READINGS_KEPT_PER_GATE });
+    const plan: RampPlan = { steps: [20], bakeMs: 60_000, onFailure: 'rollback', gates: [gate] };
+    const snap = snapshotOf({ kubernetes: 10, ec2: 90 });
+    let run = stepApplied(reserveChild(startRun(snap), 7), plan, 7, afterSwap(snap, { kubernetes: 20, ec2: 80 }), 1000);
+    for (let i = 0; i < READINGS_KEPT_PER_GATE + 5; i++) {
+      run = addReadings(run, [{ gate: 'r', at: 1001 + i, kind: 'value', value: 0.5, violates: true }]);
+    }
+    expect(judge(run, [gate], false).kind).toBe('breach');
+  });
+
+  it('refuses a Prometheus URL with a user or password, never echoing it', () => {
+    for (const url of ['http://admin:s3cr3t-pw@prometheus.monitoring:9090', 'https://s3cr3t-pw@prometheus.monitoring:9090']) {
+      const found = problems([{ name: 'p', prometheus: { ...PROM, url }, max: 1 }]);
+      expect(found).toHaveLength(1);
+      expect(found[0]).toMatch(/^0\.prometheus\.url: must not carry a user or password/);
+      expect(found[0]).not.toContain('s3cr3t-pw');
+    }
   });
 });
