@@ -12,6 +12,7 @@ import { CloudWatchClient, type CloudWatchClientConfig, GetMetricDataCommand, ty
 import { formatDuration } from '../core/duration.js';
 import { violatesBound } from '../core/gate-verdict.js';
 import type { CloudWatchQuery, Gate, GateReading } from '../core/gate.js';
+import { redactUrlCredentials } from '../core/redact-url.js';
 import { connectionProblem } from './connection-problem.js';
 import type { MetricSource } from './metric-source.js';
 
@@ -128,9 +129,11 @@ function isServiceRefusal(err: unknown): boolean {
   return typeof e === 'object' && e !== null && e.$fault === 'client' && typeof e.$metadata?.httpStatusCode === 'number';
 }
 
+// AWS's own texts carry no secret (at most an account id, a role ARN, an access key id), but an
+// endpoint from AWS_ENDPOINT_URL_CLOUDWATCH may hold a user and password, and client errors quote it.
 function serviceErrorText(err: unknown): string {
   const e = err as ServiceErrorLike;
-  return `${e.name ?? 'Error'}: ${e.message ?? 'no message'}`;
+  return redactUrlCredentials(`${e.name ?? 'Error'}: ${e.message ?? 'no message'}`);
 }
 
 function describeFailure(err: unknown): string {
@@ -140,5 +143,5 @@ function describeFailure(err: unknown): string {
   }
   const network = connectionProblem(err);
   if (network) return `cannot reach CloudWatch: ${network}`;
-  return `CloudWatch call failed: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`;
+  return `CloudWatch call failed: ${redactUrlCredentials(err instanceof Error ? `${err.name}: ${err.message}` : String(err))}`;
 }

@@ -9,6 +9,7 @@
  */
 import { formatDuration } from '../core/duration.js';
 import type { Gate, GateReading, MetricReader } from '../core/gate.js';
+import { redactUrlCredentials } from '../core/redact-url.js';
 import type { MetricSource } from './metric-source.js';
 import { PrometheusMetricReader } from './prometheus-metric-reader.js';
 
@@ -39,7 +40,7 @@ export function createMetricReaders(opts: MetricReadersOptions): MetricReader {
         opts.timeoutMs,
         async (signal) => (await sourceOf(gate)).read(gate, signal),
         () => ({ gate: gate.name, at, kind: 'inconclusive', reason: `${sourceName(gate)} did not answer within ${describeMs(opts.timeoutMs)}` }),
-        (err) => ({ gate: gate.name, at, kind: 'inconclusive', reason: `reading ${sourceName(gate)} failed: ${err instanceof Error ? err.message : String(err)}` }),
+        (err) => ({ gate: gate.name, at, kind: 'inconclusive', reason: `reading ${sourceName(gate)} failed: ${redactUrlCredentials(err instanceof Error ? err.message : String(err))}` }),
       );
     },
     check: (gate) =>

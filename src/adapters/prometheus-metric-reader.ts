@@ -6,6 +6,7 @@
  */
 import { violatesBound } from '../core/gate-verdict.js';
 import type { Gate, GateReading } from '../core/gate.js';
+import { redactUrlCredentials } from '../core/redact-url.js';
 import { connectionProblem } from './connection-problem.js';
 import type { MetricSource } from './metric-source.js';
 
@@ -67,7 +68,9 @@ export class PrometheusMetricReader implements MetricSource {
       });
       text = await res.text();
     } catch (err) {
-      const why = connectionProblem(err) ?? (err instanceof Error ? err.message : String(err));
+      // The client's own text may quote the URL, credentials and all (the schema refuses those, but
+      // a reader must not rely on it): it reaches Slack, so it is redacted.
+      const why = connectionProblem(err) ?? redactUrlCredentials(err instanceof Error ? err.message : String(err));
       return { ok: false, rejected: false, reason: `cannot reach Prometheus at ${url.origin}: ${why}` };
     }
     let body: PromSuccess | PromError | undefined;

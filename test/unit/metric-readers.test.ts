@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMetricReaders, readGates } from '../../src/adapters/metric-readers.js';
 import type { MetricSource } from '../../src/adapters/metric-source.js';
-import { singleValue } from '../../src/adapters/prometheus-metric-reader.js';
+import { PrometheusMetricReader, singleValue } from '../../src/adapters/prometheus-metric-reader.js';
 import type { Gate, GateReading } from '../../src/core/gate.js';
 
 const prom: Gate = { name: 'prom', prometheus: { url: 'http://prom:9090', query: 'up' }, max: 1, failureLimit: 2 };
@@ -97,5 +97,28 @@ describe('singleValue (a Prometheus instant-query result)', () => {
     expect(singleValue({ resultType: 'string', result: [1, 'x'] })).toBe('non-scalar result: the query returned a string, not a number');
     expect(singleValue({ resultType: 'vector', result: [{ metric: {}, value: [1, ''] }] })).toBe('Prometheus gave a malformed sample');
     expect(Number.isNaN(singleValue({ resultType: 'scalar', result: [1, 'NaN'] }))).toBe(true);
+  });
+});
+
+describe('no password from a gate URL reaches a reading', () => {
+  it("Node's fetch refuses a URL with credentials, quoting it: the reading says so without the password", async () => {
+    const gate: Gate = { name: 'p', prometheus: { url: 'http://admin:s3cr3t-pw@127.0.0.1:9/', query: 'up' }, max: 1, failureLimit: 2 };
+    const r = await new PrometheusMetricReader().read(gate, new AbortController().signal);
+    expect(r.kind).toBe('inconclusive');
+    const reason = (r as Extract<GateReading, { kind: 'inconclusive' }>).reason;
+    expect(reason).toContain('includes credentials: http://…@127.0.0.1:9/api/v1/query');
+    expect(reason).not.toContain('s3cr3t-pw');
+    expect(reason).not.toContain('admin');
+  });
+
+  it('a source that throws with such a URL in its message is redacted too', async () => {
+    const throwing: MetricSource = {
+      read: async () => {
+        throw new Error('could not open https://bot:s3cr3t-pw@metrics.internal/x');
+      },
+      check: async () => undefined,
+    };
+    const r = await createMetricReaders({ timeoutMs: 5_000, prometheus: throwing }).read(prom);
+    expect(r).toMatchObject({ kind: 'inconclusive', reason: 'reading Prometheus failed: could not open https://…@metrics.internal/x' });
   });
 });
