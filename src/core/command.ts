@@ -3,6 +3,7 @@
  * returns a typed command or throws BadCommand / UnknownService / UnknownCronJob, whose
  * messages name the problem and whose hint is the usage line.
  */
+import { bakeOutOfBounds } from './bake-bounds.js';
 import { parseDuration } from './duration.js';
 import { BadCommand, BadDuration, UnknownCronJob, UnknownService } from './errors.js';
 
@@ -195,12 +196,15 @@ function parseRamp(service: string, words: readonly string[]): Command {
   if (words[i]?.toLowerCase() === 'every') {
     bake = words[i + 1];
     if (bake === undefined) throw new BadCommand('Say how long each step bakes after `every`, e.g. `every 10m`.', RAMP_USAGE);
+    let bakeMs: number;
     try {
-      parseDuration(bake);
+      bakeMs = parseDuration(bake);
     } catch (err) {
       if (!(err instanceof BadDuration)) throw err;
       throw new BadCommand(`\`${shown(bake)}\` is not a bake time: use a whole number with s, m or h, like \`30s\`, \`10m\` or \`1h30m\`.`, RAMP_USAGE);
     }
+    const outOfBounds = bakeOutOfBounds(bakeMs);
+    if (outOfBounds !== undefined) throw new BadCommand(`\`every ${shown(bake)}\` is refused: ${outOfBounds}, the same bounds as \`ramp.bake\` in the config.`, RAMP_USAGE);
     i += 2;
   }
   return { kind: 'ramp', service, ...(steps.length ? { steps } : {}), ...(bake !== undefined ? { bake } : {}), reason: reasonFrom(words.slice(i)) };

@@ -3,6 +3,7 @@
  * it and what a breach does. Pure: built from the service's config (or inline steps that reuse
  * its gates) and the split the service has now, or refused with a RampRefused that says why.
  */
+import { bakeOutOfBounds } from './bake-bounds.js';
 import { parseDuration } from './duration.js';
 import { RampRefused } from './errors.js';
 import type { Gate } from './gate.js';
@@ -49,6 +50,8 @@ export function buildRampPlan(service: string, fromPercent: number, maxStep: num
   let bakeMs: number | undefined;
   if (inline?.bake !== undefined) {
     bakeMs = parseDuration(inline.bake);
+    const outOfBounds = bakeOutOfBounds(bakeMs);
+    if (outOfBounds !== undefined) throw new RampRefused(`\`every ${inline.bake}\` cannot be the bake of the ramp of \`${service}\`: ${outOfBounds}.`);
   } else {
     bakeMs = settings?.bakeMs;
   }

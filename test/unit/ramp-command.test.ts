@@ -35,6 +35,10 @@ describe('/strangle <service> ramp', () => {
     expect(refusal('api ramp 20 every').message).toContain('after `every`');
     expect(refusal('api ramp 20 every 10x').message).toContain('`10x` is not a bake time');
     expect(refusal('api ramp 20 every 0s').message).toContain('is not a bake time');
+    expect(refusal('api ramp 20 every 1000h').message).toBe('`every 1000h` is refused: a bake must be at most 24h (1000h was given), the same bounds as `ramp.bake` in the config.');
+    expect(refusal('api ramp every 24h1s').message).toContain('at most 24h');
+    expect(parse('api ramp every 24h')).toMatchObject({ bake: '24h' });
+    expect(parse('api ramp every 1s')).toMatchObject({ bake: '1s' });
     expect(refusal(`api ramp ${Array.from({ length: 21 }, (_, i) => i + 1).join(' ')}`).message).toContain('at most 20 steps');
   });
 

@@ -52,6 +52,13 @@ describe('buildRampPlan', () => {
     expect(e).toBeInstanceOf(BadDuration);
   });
 
+  it('holds an inline bake to the bounds of the config (1 s to 24 h)', () => {
+    const e = refusal(() => buildRampPlan('api', 0, 25, settings, { steps: [10], bake: '1000h' }));
+    expect(e).toBeInstanceOf(RampRefused);
+    expect(e.message).toBe('`every 1000h` cannot be the bake of the ramp of `api`: a bake must be at most 24h (1000h was given).');
+    expect(buildRampPlan('api', 0, 25, settings, { steps: [10], bake: '24h' }).bakeMs).toBe(86_400_000);
+  });
+
   it('needs steps and a bake from somewhere', () => {
     expect(refusal(() => buildRampPlan('api', 0, 25, undefined)).message).toContain('has no ramp configured and no steps were given');
     expect(refusal(() => buildRampPlan('api', 0, 25, { ...settings, bakeMs: undefined })).message).toContain('Say how long each step');
