@@ -4,6 +4,7 @@
  * small bundle of node built-ins and these files.
  */
 import { parseArgs } from 'node:util';
+import { HEADER_TOKEN_RULE, headerSafeToken } from '../core/header-token.js';
 import { isValidVersion, SERVICE_NAME_SYNTAX, VERSION_SYNTAX_TEXT } from '../core/version-syntax.js';
 
 export type Side = 'both' | 'kubernetes' | 'ec2';
@@ -94,5 +95,8 @@ export function readTarget(env: NodeJS.ProcessEnv, service: string): Target {
   const token = env.STRANGLER_API_TOKEN?.trim();
   if (!token) throw new UsageError('STRANGLER_API_TOKEN is not set: set it to one of the tokens in the bot’s STRANGLER_API_TOKENS');
   if (/\s/.test(token)) throw new UsageError('STRANGLER_API_TOKEN contains whitespace; check how it was set');
+  if (!headerSafeToken(token)) {
+    throw new UsageError(`STRANGLER_API_TOKEN has a character an HTTP header cannot carry (an accented letter, a typographic quote…): ${HEADER_TOKEN_RULE}; check how it was set`);
+  }
   return { url: new URL(`api/v1/services/${encodeURIComponent(service)}/versions`, url), token };
 }

@@ -5,6 +5,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { ConfigInvalid } from '../core/errors.js';
+import { HEADER_TOKEN_RULE, headerSafeToken } from '../core/header-token.js';
 
 /** A guessable token would make the rate limit the only defence; 16 characters is the floor. */
 export const MIN_TOKEN_LENGTH = 16;
@@ -21,6 +22,7 @@ export function parseApiTokens(raw: string | undefined): string[] {
     if (t === '') problems.push(`STRANGLER_API_TOKENS: token ${i + 1} is empty (a stray comma?)`);
     else if (t.length < MIN_TOKEN_LENGTH) problems.push(`STRANGLER_API_TOKENS: token ${i + 1} has ${t.length} characters; use at least ${MIN_TOKEN_LENGTH} (e.g. openssl rand -hex 32)`);
     else if (/\s/.test(t)) problems.push(`STRANGLER_API_TOKENS: token ${i + 1} contains whitespace`);
+    else if (!headerSafeToken(t)) problems.push(`STRANGLER_API_TOKENS: token ${i + 1} has a character an Authorization header cannot carry: ${HEADER_TOKEN_RULE}`);
   });
   if (problems.length) throw new ConfigInvalid('The environment', problems);
   return [...new Set(tokens)];

@@ -52,6 +52,21 @@ describe('STRANGLER_API_TOKENS', () => {
     expect(message).not.toContain('aaaaaaaaaaaaaaaa');
   });
 
+  it('refuses at start-up a token an Authorization header cannot carry, never quoting it', () => {
+    let err: unknown;
+    try {
+      parseApiTokens('aaaaaaaaaaaaaaaa,tøken-0123456789abcdef,токен-0123456789abcdef');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigInvalid);
+    const message = (err as Error).message;
+    expect(message).toContain('STRANGLER_API_TOKENS: token 2 has a character an Authorization header cannot carry: a token is visible ASCII only');
+    expect(message).toContain('STRANGLER_API_TOKENS: token 3 has a character');
+    expect(message).not.toContain('0123456789abcdef');
+    expect(parseApiTokens('Aa0-._~+/=!#$%&*^|@:;<>?[]{}()abc')).toHaveLength(1);
+  });
+
   it('reads the bearer token from the Authorization header', () => {
     expect(bearerToken('Bearer abc')).toBe('abc');
     expect(bearerToken('bearer  abc ')).toBe('abc');

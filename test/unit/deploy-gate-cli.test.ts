@@ -80,6 +80,20 @@ describe('STRANGLER_URL and STRANGLER_API_TOKEN', () => {
     expect(() => readTarget(env, 'api')).toThrow(message);
   });
 
+  it('refuses a token an HTTP header cannot carry up front (exit 2, not retried as network trouble), never quoting it', () => {
+    for (const bad of ['tøken-0123456789abcdef', 'token-0123456789abcdef’', 'токен-0123456789abcdef', 'token-0123456789\u0007abc']) {
+      let err: unknown;
+      try {
+        readTarget({ STRANGLER_URL: 'https://bot.example.com', STRANGLER_API_TOKEN: bad }, 'api');
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(UsageError);
+      expect((err as Error).message).toContain('STRANGLER_API_TOKEN has a character an HTTP header cannot carry');
+      expect((err as Error).message).not.toContain('0123456789');
+    }
+  });
+
   it('never quotes the token in a refusal', () => {
     try {
       readTarget({ STRANGLER_URL: 'https://bot.example.com', STRANGLER_API_TOKEN: 'has space-0123456789' }, 'api');
