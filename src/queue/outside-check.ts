@@ -5,7 +5,7 @@
  * Also reads who else claims the managed records (external-dns TXT records) for `status`.
  */
 import { randomBytes } from 'node:crypto';
-import { serviceKey } from '../core/change-request.js';
+import { type ChangeRequest, serviceKey } from '../core/change-request.js';
 import type { AlertRef } from '../core/drift.js';
 import { Unreachable } from '../core/errors.js';
 import {
@@ -44,6 +44,17 @@ export interface OutsideCheckDeps {
   readonly newKey?: () => string;
 }
 
+/**
+ * Whether the service's open request may be moving its records right now, so a split other than
+ * the baseline is its own doing, not an outside change. A paused ramp moves nothing (it waits for
+ * a person, possibly for days), so its service is judged like any other; unless a step it reserved
+ * before the pause may still be landing (its childId is set until the step is recorded).
+ */
+export function movingRecords(open: ChangeRequest | undefined): boolean {
+  if (open === undefined || (open.status !== 'approved' && open.status !== 'applying')) return false;
+  return !(open.ramp?.phase === 'paused' && open.ramp.childId === undefined);
+}
+
 /** A check or an Accept holds the lock at most this long (a crashed holder frees it by then). */
 const LOCK_TTL_MS = 120_000;
 
@@ -79,7 +90,7 @@ export class OutsideChecker {
         this.deps.log.debug({ service, err: pair.message }, 'outside check: split unreadable; skipped this time');
         continue;
       }
-      if (open && (open.status === 'approved' || open.status === 'applying')) continue;
+      if (movingRecords(open)) continue;
       let baseline = baselines.get(service);
       if (!baseline) {
         await store.seedBaseline(service, { weights: weightsOf(pair), source: 'first-seen', at: now });

@@ -10,6 +10,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createRoute53Client, Route53WeightedPair } from '../../src/adapters/route53-weighted-pair.js';
 import type { AlertRef } from '../../src/core/drift.js';
 import { OutsideAlertOutdated, type OutsideAnnouncer } from '../../src/core/outside-change.js';
+import type { PairSnapshot } from '../../src/core/ports.js';
+import type { RampPlan } from '../../src/core/ramp-plan.js';
+import { afterSwap, pause, type RampRun, reserveChild, startRun, stepApplied } from '../../src/core/ramp-run.js';
 import { OutsideChecker } from '../../src/queue/outside-check.js';
 import { OutsideStore } from '../../src/store/outside-store.js';
 import { RequestStore } from '../../src/store/request-store.js';
@@ -118,6 +121,38 @@ describe('OutsideChecker', () => {
     expect(calls).toEqual(['alert api 50/50', 'alert api 50/50']);
     expect(posted).toHaveLength(1);
     expect(lines.filter((l) => l.includes('"level":40') && l.includes('"event":"outside-change"'))).toHaveLength(1);
+  });
+
+  it('judges the service of a paused ramp (paused, it may wait for days), not of one baking or landing a step', async () => {
+    await checker().tick();
+    const requests = new RequestStore(redis);
+    const snapshot: PairSnapshot = await pairs.read(target);
+    const plan: RampPlan = { steps: [20, 35], bakeMs: 60_000, onFailure: 'pause', gates: [] };
+    const ramp = await requests.create({
+      change: { kind: 'ramp', service: 'api', from: { kubernetes: 10, ec2: 90 }, snapshot, plan },
+      reason: '',
+      requestedBy: 'U0ALICE',
+      requestedAt: Date.now(),
+      expiresAt: Date.now() + 3_600_000,
+      origin: { channel: 'C0OPS' },
+    });
+    const setRun = (run: RampRun) => requests.update(ramp.id, (r) => ({ ...r, status: 'applying', ramp: run }));
+    const baking = stepApplied(reserveChild(startRun(snapshot), 99), plan, 99, afterSwap(snapshot, { kubernetes: 20, ec2: 80 }), Date.now());
+    expect(baking.phase).toBe('baking');
+    await setRun(baking);
+    setApi(50, 50);
+    await checker().tick();
+    expect(calls).toEqual([]);
+
+    // Paused while a step it reserved may still be landing: that step's change is not outside.
+    await setRun(pause(reserveChild({ ...baking, phase: 'applying', step: 1 }, 100), 'paused by a person', { by: 'U0BOB' }));
+    await checker().tick();
+    expect(calls).toEqual([]);
+
+    await setRun(pause(baking, 'a gate was inconclusive'));
+    expect((await requests.openFor('service:api'))?.ramp?.phase).toBe('paused');
+    await checker().tick();
+    expect(calls).toEqual(['alert api 50/50']);
   });
 
   it('Accept waits for a check in progress, then adopts the live split; an old key is refused', async () => {
