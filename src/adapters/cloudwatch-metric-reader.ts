@@ -7,11 +7,15 @@
  *
  * A percentile such as p99 goes in MetricStat.Stat as it is: GetMetricData's Stat takes extended
  * statistics too (ExtendedStatistics is only GetMetricStatistics's field).
+ *
+ * With `since` (the step's start), only a datapoint whose period starts at or after it counts: one
+ * that began earlier mixes in traffic of the split before the step. CloudWatch rounds StartTime
+ * down to the minute, so the datapoints are filtered here too, not only by asking from `since`.
  */
 import { CloudWatchClient, type CloudWatchClientConfig, GetMetricDataCommand, type GetMetricDataCommandOutput } from '@aws-sdk/client-cloudwatch';
 import { formatDuration } from '../core/duration.js';
 import { violatesBound } from '../core/gate-verdict.js';
-import type { CloudWatchQuery, Gate, GateReading } from '../core/gate.js';
+import type { CloudWatchQuery, Gate, GateReading, ReadOptions } from '../core/gate.js';
 import { redactUrlCredentials } from '../core/redact-url.js';
 import { connectionProblem } from './connection-problem.js';
 import type { MetricSource } from './metric-source.js';
@@ -35,29 +39,38 @@ export class CloudWatchMetricReader implements MetricSource {
     this.now = opts.now ?? Date.now;
   }
 
-  async read(gate: Gate, signal: AbortSignal): Promise<GateReading> {
+  async read(gate: Gate, signal: AbortSignal, options: ReadOptions = {}): Promise<GateReading> {
     const at = this.now();
     const inconclusive = (reason: string): GateReading => ({ gate: gate.name, at, kind: 'inconclusive', reason });
     if (!gate.cloudwatch) return inconclusive('not a CloudWatch gate');
     const q = gate.cloudwatch;
+    const window = readWindow(q, at, options.since);
     let out: GetMetricDataCommandOutput;
     try {
-      out = await this.fetch(q, at, signal);
+      out = await this.fetch(q, window, signal);
     } catch (err) {
       return inconclusive(describeFailure(err));
     }
     const result = out.MetricDataResults?.find((r) => r.Id === 'gate');
     const values = result?.Values ?? [];
     const times = result?.Timestamps ?? [];
+    const what = `${q.namespace} ${q.metric} (${q.stat})`;
     if (values.length === 0) {
       const messages = [...(out.Messages ?? []), ...(result?.Messages ?? [])].map((m) => `${m.Code ?? ''} ${m.Value ?? ''}`.trim()).filter(Boolean);
-      return inconclusive(
-        `no datapoints: ${q.namespace} ${q.metric} (${q.stat}) has none in the last ${formatDuration(lookbackMs(q))}` + (messages.length ? ` (${messages.join('; ')})` : ''),
-      );
+      const span = window.sinceStep ? 'since the step began' : `in the last ${formatDuration(lookbackMs(q))}`;
+      return inconclusive(`no datapoints: ${what} has none ${span}` + (messages.length ? ` (${messages.join('; ')})` : ''));
     }
     // ScanBy TimestampDescending puts the newest first; pick by time anyway, should a stand-in or proxy not.
     let newest = 0;
     for (let i = 1; i < values.length; i++) if ((times[i]?.getTime() ?? 0) > (times[newest]?.getTime() ?? 0)) newest = i;
+    const newestAt = times[newest]?.getTime();
+    if (options.since !== undefined && (newestAt === undefined || newestAt < options.since)) {
+      const before = newestAt === undefined ? '' : `; the newest is from ${formatDuration(options.since - newestAt)} before it`;
+      return inconclusive(
+        `no datapoint since the step began: ${what} has none for a period starting after the step${before} ` +
+          `(CloudWatch publishes a period's datapoint after the period ends: a bake of a few periods leaves room for one)`,
+      );
+    }
     const value = values[newest]!;
     if (Number.isNaN(value)) return inconclusive('CloudWatch gave NaN');
     return { gate: gate.name, at, kind: 'value', value, violates: violatesBound(gate, value) };
@@ -66,17 +79,17 @@ export class CloudWatchMetricReader implements MetricSource {
   async check(gate: Gate, signal: AbortSignal): Promise<string | undefined> {
     if (!gate.cloudwatch) return undefined;
     try {
-      await this.fetch(gate.cloudwatch, this.now(), signal);
+      await this.fetch(gate.cloudwatch, readWindow(gate.cloudwatch, this.now(), undefined), signal);
       return undefined;
     } catch (err) {
       return isServiceRefusal(err) ? `CloudWatch refused the query: ${serviceErrorText(err)}` : undefined;
     }
   }
 
-  private fetch(q: CloudWatchQuery, at: number, signal: AbortSignal): Promise<GetMetricDataCommandOutput> {
+  private fetch(q: CloudWatchQuery, window: ReadWindow, signal: AbortSignal): Promise<GetMetricDataCommandOutput> {
     const command = new GetMetricDataCommand({
-      StartTime: new Date(at - lookbackMs(q)),
-      EndTime: new Date(at),
+      StartTime: new Date(window.start),
+      EndTime: new Date(window.end),
       ScanBy: 'TimestampDescending',
       MetricDataQueries: [
         {
@@ -114,6 +127,20 @@ export class CloudWatchMetricReader implements MetricSource {
 
 function lookbackMs(q: CloudWatchQuery): number {
   return Math.max(MIN_LOOKBACK_MS, LOOKBACK_PERIODS * q.periodSeconds * 1000);
+}
+
+interface ReadWindow {
+  readonly start: number;
+  readonly end: number;
+  /** The window starts at the step rather than the usual lookback. */
+  readonly sinceStep: boolean;
+}
+
+/** The usual lookback, cut at the step's start when that is later (never empty: CloudWatch refuses StartTime ≥ EndTime). */
+function readWindow(q: CloudWatchQuery, at: number, since: number | undefined): ReadWindow {
+  const lookback = at - lookbackMs(q);
+  if (since === undefined || since <= lookback) return { start: lookback, end: at, sinceStep: false };
+  return { start: Math.min(since, at - 1000), end: at, sinceStep: true };
 }
 
 interface ServiceErrorLike {

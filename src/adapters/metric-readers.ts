@@ -8,7 +8,7 @@
  * for it (test/e2e/processes.test.ts keeps heavy clients out of the start-up path).
  */
 import { formatDuration } from '../core/duration.js';
-import type { Gate, GateReading, MetricReader } from '../core/gate.js';
+import type { Gate, GateReading, MetricReader, ReadOptions } from '../core/gate.js';
 import { redactUrlCredentials } from '../core/redact-url.js';
 import type { MetricSource } from './metric-source.js';
 import { PrometheusMetricReader } from './prometheus-metric-reader.js';
@@ -34,11 +34,11 @@ export function createMetricReaders(opts: MetricReadersOptions): MetricReader {
   const sourceName = (gate: Gate): string => (gate.cloudwatch ? 'CloudWatch' : 'Prometheus');
 
   return {
-    read: (gate) => {
+    read: (gate, options) => {
       const at = now();
       return bounded(
         opts.timeoutMs,
-        async (signal) => (await sourceOf(gate)).read(gate, signal),
+        async (signal) => (await sourceOf(gate)).read(gate, signal, options),
         () => ({ gate: gate.name, at, kind: 'inconclusive', reason: `${sourceName(gate)} did not answer within ${describeMs(opts.timeoutMs)}` }),
         (err) => ({ gate: gate.name, at, kind: 'inconclusive', reason: `reading ${sourceName(gate)} failed: ${redactUrlCredentials(err instanceof Error ? err.message : String(err))}` }),
       );
@@ -54,8 +54,8 @@ export function createMetricReaders(opts: MetricReadersOptions): MetricReader {
 }
 
 /** Reads every gate at once; resolves when the slowest has answered or timed out. */
-export function readGates(reader: MetricReader, gates: readonly Gate[]): Promise<GateReading[]> {
-  return Promise.all(gates.map((g) => reader.read(g)));
+export function readGates(reader: MetricReader, gates: readonly Gate[], options?: ReadOptions): Promise<GateReading[]> {
+  return Promise.all(gates.map((g) => reader.read(g, options)));
 }
 
 /** Runs `work` with a signal aborted after `timeoutMs`; the timeout's answer wins at once, without waiting for `work` to notice. */

@@ -43,10 +43,19 @@ export type GateReading =
   | { readonly gate: string; readonly at: number; readonly kind: 'value'; readonly value: number; readonly violates: boolean }
   | { readonly gate: string; readonly at: number; readonly kind: 'inconclusive'; readonly reason: string };
 
+export interface ReadOptions {
+  /**
+   * Epoch ms when the step being judged began (its bake's start): data from before it describes
+   * the old split. A source whose data carries its own time (CloudWatch) ignores older data and
+   * reads inconclusive when there is none since. Absent: the source's newest data, however old.
+   */
+  readonly since?: number | undefined;
+}
+
 /** Reads gates from wherever their metric lives. */
 export interface MetricReader {
   /** Never rejects: errors, timeouts, empty and non-scalar results are inconclusive readings with a reason. */
-  read(gate: Gate): Promise<GateReading>;
+  read(gate: Gate, options?: ReadOptions): Promise<GateReading>;
   /** Whether the gate's query can run at all (Prometheus parses the PromQL): the source's own error text, or undefined. */
   check(gate: Gate): Promise<string | undefined>;
 }

@@ -151,3 +151,48 @@ describe('CloudWatch gate readings', () => {
     }
   });
 });
+
+describe('CloudWatch gate readings since the step began', () => {
+  // A fixed clock, in the past so the stand-in's own EndTime filter never hides a datapoint.
+  const minute = Math.floor(Date.now() / 60_000) * 60_000 - 10 * 60_000;
+  const KEY_SINCE = { ...KEY, metric: 'TargetResponseTimeSince' };
+  const gate: Gate = { ...latency, cloudwatch: { ...latency.cloudwatch!, metric: 'TargetResponseTimeSince' } };
+
+  it('asks from the step on, and reads a datapoint whose period starts after it', async () => {
+    const since = minute + 20_000;
+    standIn.putDatapoints(KEY_SINCE, [
+      { at: new Date(minute), value: 0.9 },
+      { at: new Date(minute + 60_000), value: 0.2 },
+    ]);
+    const at = createMetricReaders({ timeoutMs: 10_000, now: () => minute + 110_000 });
+    const before = standIn.calls.length;
+    expect(await at.read(gate, { since })).toMatchObject({ kind: 'value', value: 0.2, violates: false });
+    const body = standIn.calls[before]!.body as { StartTime: number; EndTime: number };
+    expect(body.StartTime * 1000).toBe(since);
+    expect(body.EndTime * 1000).toBe(minute + 110_000);
+  });
+
+  it('a datapoint from before the step is inconclusive, even when CloudWatch returns it (StartTime rounds down to the minute)', async () => {
+    standIn.putDatapoints(KEY_SINCE, [{ at: new Date(minute), value: 0.9 }]);
+    const at = createMetricReaders({ timeoutMs: 10_000, now: () => minute + 50_000 });
+    // Without `since`, the newest datapoint is read, however old (the step's start is not known).
+    expect(await at.read(gate)).toMatchObject({ kind: 'value', value: 0.9, violates: true });
+    const reason = reasonOf(await at.read(gate, { since: minute + 20_000 }));
+    expect(reason).toMatch(/^no datapoint since the step began: AWS\/ApplicationELB TargetResponseTimeSince \(p99\) has none for a period starting after the step; the newest is from 20s before it/);
+  });
+
+  it('none at all since the step says so', async () => {
+    standIn.putDatapoints(KEY_SINCE, [{ at: new Date(minute - 5 * 60_000), value: 0.9 }]);
+    const at = createMetricReaders({ timeoutMs: 10_000, now: () => minute + 50_000 });
+    expect(reasonOf(await at.read(gate, { since: minute + 20_000 }))).toBe('no datapoints: AWS/ApplicationELB TargetResponseTimeSince (p99) has none since the step began');
+  });
+
+  it('a step older than the usual lookback reads the usual lookback', async () => {
+    standIn.putDatapoints(KEY_SINCE, [{ at: new Date(minute), value: 0.3 }]);
+    const at = createMetricReaders({ timeoutMs: 10_000, now: () => minute + 50_000 });
+    const before = standIn.calls.length;
+    expect(await at.read(gate, { since: minute - 60 * 60_000 })).toMatchObject({ kind: 'value', value: 0.3 });
+    const body = standIn.calls[before]!.body as { StartTime: number; EndTime: number };
+    expect(body.EndTime - body.StartTime).toBe(300);
+  });
+});

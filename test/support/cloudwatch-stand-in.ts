@@ -172,7 +172,10 @@ export class CloudWatchStandIn {
     if (typeof input.StartTime !== 'number' || typeof input.EndTime !== 'number') {
       return sendError(res, { code: 'InvalidParameterValue', shape: 'InvalidParameterValueException', status: 400, message: 'StartTime and EndTime must be epoch seconds' });
     }
-    const start = input.StartTime * 1000;
+    // CloudWatch rounds a recent StartTime down to the whole minute (its API reference: "Start time
+    // less than 15 days ago - Round down to the nearest whole minute"), so a datapoint from a little
+    // before StartTime can come back; a reader must not take StartTime as a filter.
+    const start = Math.floor((input.StartTime * 1000) / 60_000) * 60_000;
     const end = input.EndTime * 1000;
     const results = (input.MetricDataQueries ?? []).map((q) => {
       const s = q.MetricStat ?? {};
