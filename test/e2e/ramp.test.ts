@@ -214,13 +214,16 @@ describe('/strangle api ramp', { timeout: 120_000 }, () => {
     process.env['AWS_ENDPOINT_URL_CLOUDWATCH'] = cloudwatch.url;
     try {
       const metric = { namespace: 'AWS/ApplicationELB', metric: 'TargetResponseTime', dimensions: { LoadBalancer: 'app/k8s-ingress/0123456789abcdef' }, stat: 'p99', periodSeconds: 60 };
-      cloudwatch.putDatapoints(metric, [{ at: new Date(Date.now() - 30_000), value: 0.9 }]);
+      // A datapoint from before the ramp is not evidence about its step, so the slow one lands mid-bake.
+      cloudwatch.putDatapoints(metric, [{ at: new Date(Date.now() - 30_000), value: 0.1 }]);
       const latency = { name: 'k8s ALB p99 latency', cloudwatch: metric, max: 0.5 };
       const b = await start({ steps: [20, 35], bake: '30s', gates: [...gateConfig(), latency] });
       await b.ask(ALICE, 'api ramp');
       const asked = await b.waitForApproval(1, 'waits for approval');
       expect(renderedText(asked)).toContain('CloudWatch AWS/ApplicationELB TargetResponseTime p99 over 60 s must stay ≤ 0.5');
       await b.click(BOB, asked, 'approve');
+      await b.waitForApproval(1, 'Baking step 1', WAIT);
+      cloudwatch.putDatapoints(metric, [{ at: new Date(), value: 0.9 }]);
       const ended = await b.waitForApproval(1, 'Rolled back to Kubernetes 10% · EC2 90%', WAIT);
       const said = await b.slack.waitFor(() => thread(b, ended).find((t) => t.includes('Gate breached')), WAIT, 'breach in the thread');
       expect(said).toContain('k8s ALB p99 latency');
