@@ -57,7 +57,6 @@ export class ChangeQueue {
   async wakeApply(requestId: number, opts: { approvalShown?: boolean } = {}): Promise<void> {
     const deadline = Date.now() + WAKE_WAIT_MS;
     for (;;) {
-      await this.enqueueApply(requestId, opts);
       const job = await this.queue.getJob(`apply-${requestId}`);
       const state = job ? await job.getState() : 'unknown';
       if (state === 'delayed') {
@@ -66,7 +65,14 @@ export class ChangeQueue {
           () => false,
         );
         if (promoted) return;
-      } else if (state !== 'active' && state !== 'completed' && state !== 'failed' && state !== 'unknown') return;
+      } else if (state === 'active') {
+        // Let it finish its turn (it reads the click itself if it goes on).
+      } else if (state === 'unknown' || state === 'completed' || state === 'failed') {
+        // Gone (or going): a new job, unless the old one's id is still there a moment longer.
+        await this.enqueueApply(requestId, opts);
+        const added = await (await this.queue.getJob(`apply-${requestId}`))?.getState();
+        if (added !== 'completed' && added !== 'failed') return;
+      } else return; // waiting: it runs soon, and reads the click
       if (Date.now() >= deadline) return;
       await sleep(WAKE_POLL_MS);
     }
