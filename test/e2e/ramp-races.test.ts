@@ -205,4 +205,22 @@ describe('ramp races', { timeout: 180_000 }, () => {
     expect(b.weights('api')).toEqual({ kubernetes: 0, ec2: 100 });
     expect(b.r53.appliedBatches).toHaveLength(1);
   });
+
+  it('a return to the old split refused past all attempts: the ramp stays open and the sweep tries again, rather than ending failed mid-ramp', async () => {
+    h = await BotHarness.start({
+      config: withRamp({ steps: [20, 35], bake: '10m', allowWithoutGates: true }),
+      env: { STRANGLER_RAMP_SAMPLE_MS: '200', STRANGLER_APPLY_ATTEMPTS: '2', STRANGLER_SWEEP_EVERY_MS: '2000' },
+    });
+    const b = h;
+    const id = await startRamp(b);
+    const baking = await b.waitForApproval(id, 'Baking step 1', WAIT);
+    // More refusals than one job's attempts: the job gives up at least once.
+    b.r53.failNext('ChangeResourceRecordSets', 'AccessDenied', 3);
+    await b.click(ALICE, baking, 'ramp_abort');
+    await b.waitForApproval(id, 'Aborted by <@U0ALICE>', WAIT);
+    const ended = await readRequest(b, id);
+    expect(ended.failure?.code).toBe('RAMP_ABORTED');
+    expect(b.weights('api')).toEqual({ kubernetes: 10, ec2: 90 });
+    expect(b.r53.calls.filter((c) => c.operation === 'ChangeResourceRecordSets').length).toBeGreaterThanOrEqual(5);
+  });
 });
