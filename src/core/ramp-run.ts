@@ -46,6 +46,8 @@ export interface RampRun {
   readonly stoppedBy?: { readonly user?: string; readonly gate?: string };
   /** The request that returns the service to its split before the ramp, once reserved. */
   readonly rollbackChildId?: number;
+  /** Why the last try at returning to the old split failed (it is tried again): said once per reason. */
+  readonly rollbackTrouble?: string;
   /** When the gates were last read: the bake is waited out by a delayed job, not in memory. */
   readonly sampledAt?: number;
 }

@@ -90,7 +90,9 @@ export class ChangeWorker {
       return;
     }
     const ctx = { requestId: id, target: targetName(r0.change), attempt: job.attemptsMade + 1 };
-    log.info(ctx, 'applying');
+    // A baking ramp's job runs once per gate reading: its own transitions are logged by the store.
+    if (r0.ramp?.phase === 'baking') log.debug(ctx, 'ramp bake tick');
+    else log.info(ctx, 'applying');
     // Shown here when the web side's one quick attempt did not land (or the sweep queued the job),
     // so each state reaches the message once. The display chains the updates of a request, so
     // this can never land after "applied"; not awaited, so a slow Slack does not delay the change.

@@ -45,6 +45,8 @@ type RampChange = Extract<Change, { kind: 'ramp' }>;
 export type RampNews =
   | { readonly kind: 'breach'; readonly problem: GateProblem }
   | { readonly kind: 'paused'; readonly because: string }
+  /** A return to the old split failed for now; it is tried again (said once per distinct reason). */
+  | { readonly kind: 'rollback-retrying'; readonly because: string }
   | { readonly kind: 'ended' };
 
 export interface RampDisplay {
@@ -133,7 +135,11 @@ class RampDriver {
       } catch (err) {
         // A rollback that fails is retried by the queue with backoff, then by the sweep: it must
         // not wait for a person, and the ramp stays open (it never ends failed mid-ramp).
-        if (err instanceof RampWaits || err instanceof RequestClosed || isRedisDown(err) || run.phase === 'rolling-back') throw err;
+        if (err instanceof RampWaits || err instanceof RequestClosed || isRedisDown(err)) throw err;
+        if (run.phase === 'rolling-back') {
+          await this.rollbackTrouble((err as Error).message);
+          throw err;
+        }
         // Route 53 unreachable past its retries, a read-back that disagrees: a person decides.
         r = await this.pauseBecause(`the step could not be applied: ${(err as Error).message}`);
       }
@@ -157,6 +163,16 @@ class RampDriver {
     await this.withdrawChild(run.childId);
     this.tell(ended, { kind: 'ended' });
     return ended;
+  }
+
+  /** Says in the thread, once per distinct reason, that the return to the old split is being retried. */
+  private async rollbackTrouble(because: string): Promise<void> {
+    let fresh = false;
+    const r = await this.updateRun((x) => {
+      fresh = x.phase === 'rolling-back' && x.rollbackTrouble !== because;
+      return fresh ? { ...x, rollbackTrouble: because } : x;
+    }).catch(() => undefined);
+    if (r && fresh) this.tell(r, { kind: 'rollback-retrying', because });
   }
 
   /** A step's request the ramp will never apply (it ended first) is closed, not left open for the sweep. */

@@ -217,9 +217,19 @@ describe('ramp races', { timeout: 180_000 }, () => {
     // More refusals than one job's attempts: the job gives up at least once.
     b.r53.failNext('ChangeResourceRecordSets', 'AccessDenied', 3);
     await b.click(ALICE, baking, 'ramp_abort');
-    await b.waitForApproval(id, 'Aborted by <@U0ALICE>', WAIT);
+    const aborted = await b.waitForApproval(id, 'Aborted by <@U0ALICE>', WAIT);
     const ended = await readRequest(b, id);
     expect(ended.failure?.code).toBe('RAMP_ABORTED');
+    // The trouble was said in the thread, once for its one reason.
+    const said = await b.slack.waitFor(
+      () => {
+        const t = b.slack.messages(APPROVALS).filter((m) => m.thread_ts === aborted.ts).map((m) => renderedText(m));
+        return t.some((x) => x.includes('back at')) ? t : undefined;
+      },
+      WAIT,
+      'the end in the thread',
+    );
+    expect(said.filter((t) => t.includes('Could not return api to Kubernetes 10% · EC2 90% yet'))).toHaveLength(1);
     expect(b.weights('api')).toEqual({ kubernetes: 10, ec2: 90 });
     expect(b.r53.calls.filter((c) => c.operation === 'ChangeResourceRecordSets').length).toBeGreaterThanOrEqual(5);
   });
