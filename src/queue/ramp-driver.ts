@@ -175,7 +175,7 @@ class RampDriver {
     if (r && fresh) this.tell(r, { kind: 'rollback-retrying', because });
   }
 
-  /** A step's request the ramp will never apply (it ended first) is closed, not left open for the sweep. */
+  /** A step's request the ramp will never apply (it ended first) is closed as failed, not left open forever. */
   private async withdrawChild(childId: number | undefined): Promise<void> {
     if (childId === undefined) return;
     const child = await this.d.store.get(childId);
