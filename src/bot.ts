@@ -304,7 +304,7 @@ export async function startBot(s: BotSettings): Promise<RunningBot> {
       lockDurationMs: tuning.jobLockMs,
       apply: (r: ChangeRequest) => {
         if (r.change.kind === 'weight') return applyWeightChange(r.id, applyDeps);
-        if (r.change.kind === 'ramp') return runRamp(r.id, { ...applyDeps, reader: metricReader, display: notifier, sampleMs: tuning.rampSampleMs, stopping: () => stopping });
+        if (r.change.kind === 'ramp') return runRamp(r.id, { ...applyDeps, reader: metricReader, display: notifier, sampleMs: tuning.rampSampleMs, stopping: () => stopping, maxStepOf: (service: string) => config.services[service]?.maxStep ?? 100 });
         if (!cronp) throw new Error('cron moves are not configured on this worker');
         return applyCronMove(r.id, { config, store, cron: cronp.cron, locks: cronp.locks, clock, log, witnessDelayMs: tuning.witnessDelayMs });
       },

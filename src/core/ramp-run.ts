@@ -46,6 +46,10 @@ export interface RampRun {
   readonly stoppedBy?: { readonly user?: string; readonly gate?: string };
   /** The request that returns the service to its split before the ramp, once reserved. */
   readonly rollbackChildId?: number;
+  /** Why the last try at returning to the old split failed (it is tried again): said once per reason. */
+  readonly rollbackTrouble?: string;
+  /** When the gates were last read: the bake is waited out by a delayed job, not in memory. */
+  readonly sampledAt?: number;
 }
 
 /** Per gate: enough for any failureLimit worth having, small enough for one Redis value. */
@@ -92,7 +96,7 @@ export function bakeLeftMs(run: RampRun, plan: RampPlan, now: number): number {
 }
 
 /** Adds one round of readings (kept only while baking: a late round after a pause or abort is dropped). */
-export function addReadings(run: RampRun, readings: readonly GateReading[]): RampRun {
+export function addReadings(run: RampRun, readings: readonly GateReading[], at?: number): RampRun {
   if (run.phase !== 'baking') return run;
   const all = [...run.readings, ...readings];
   const counts = new Map<string, number>();
@@ -103,7 +107,12 @@ export function addReadings(run: RampRun, readings: readonly GateReading[]): Ram
     if (n < KEEP_READINGS) kept.unshift(r);
     counts.set(r.gate, n + 1);
   }
-  return { ...run, readings: kept };
+  return { ...run, readings: kept, ...(at !== undefined ? { sampledAt: at } : {}) };
+}
+
+/** When this bake's gates were last read; 0 when not yet (a resumed bake starts afresh). */
+export function lastSampledAt(run: RampRun): number {
+  return run.sampledAt !== undefined && run.bakeStartedAt !== undefined && run.sampledAt >= run.bakeStartedAt ? run.sampledAt : 0;
 }
 
 /** The gates' verdict on this bake: `final` once its time is over (then no data is inconclusive, never healthy). */
@@ -119,6 +128,8 @@ export function advance(run: RampRun, plan: RampPlan): RampRun {
 }
 
 export function pause(run: RampRun, because: string, opts: { rereadSnapshot?: boolean; by?: string } = {}): RampRun {
+  // Paused already (a click got there first): the records still have to be read again on Resume.
+  if (run.phase === 'paused' && opts.rereadSnapshot) return { ...run, rereadSnapshot: true };
   if (isEnded(run) || run.phase === 'rolling-back' || run.phase === 'paused') return run;
   const { bakeStartedAt: _, ...rest } = run;
   return { ...rest, phase: 'paused', because, ...(opts.rereadSnapshot ? { rereadSnapshot: true } : {}), ...(opts.by !== undefined ? { pausedBy: opts.by } : {}) };

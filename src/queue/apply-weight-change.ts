@@ -37,8 +37,22 @@ function staleMessage(recordName: string, id: number, current: PairSnapshot): st
 const LOST_CHANGE_ID =
   'An earlier attempt had already applied this batch; its Route 53 change id was lost, so propagation was not awaited (Route 53 usually finishes within 60 s).';
 
+/** The failure code of a ramp's step that a Pause or Abort stopped before it reached Route 53. */
+export const WITHDRAWN = 'WITHDRAWN';
+
+class Withdrawn extends Error {}
+
+export interface ApplyWeightOptions {
+  /**
+   * Asked inside the zone lock just before the swap (the wait for the lock can be long): false
+   * ends the request failed (code WITHDRAWN) with nothing sent. A ramp's step asks whether the
+   * ramp still wants it.
+   */
+  readonly stillWanted?: () => Promise<boolean>;
+}
+
 /** Returns the request in its final state, or throws a retryable error for the queue to retry. */
-export async function applyWeightChange(requestId: number, deps: ApplyWeightDeps): Promise<ChangeRequest> {
+export async function applyWeightChange(requestId: number, deps: ApplyWeightDeps, opts: ApplyWeightOptions = {}): Promise<ChangeRequest> {
   const { store, pairs, clock } = deps;
   let r = await store.mustGet(requestId);
   if (r.status !== 'approved' && r.status !== 'applying') return r;
@@ -52,6 +66,7 @@ export async function applyWeightChange(requestId: number, deps: ApplyWeightDeps
       if (r.changeId === undefined) {
         const current = await pairs.read(target);
         if (unchangedSince(current, change.snapshot)) {
+          if (opts.stillWanted && !(await opts.stillWanted())) throw new Withdrawn();
           try {
             const { changeId } = await pairs.swap(target, change.snapshot, change.to);
             r = await store.apply(requestId, { type: 'submitted', changeId });
@@ -75,6 +90,9 @@ export async function applyWeightChange(requestId: number, deps: ApplyWeightDeps
       if (r.changeId !== undefined) await pairs.waitInSync(r.changeId, { timeoutMs: deps.syncTimeoutMs });
     });
   } catch (err) {
+    if (err instanceof Withdrawn) {
+      return store.apply(requestId, { type: 'failed', at: clock.now(), failure: { code: WITHDRAWN, message: 'Not applied: the ramp was paused or aborted before this step reached Route 53.' } });
+    }
     if (err instanceof StaleChange) return store.apply(requestId, { type: 'stale', at: clock.now(), failure: toFailure(err) });
     throw err;
   }

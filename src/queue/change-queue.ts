@@ -3,11 +3,16 @@
  * double click, a Slack retry or the start-up sweep adding the same job again is a no-op
  * while that job exists.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Tuning } from '../config/tuning.js';
 
 export const CHANGE_QUEUE = 'strangler-changes';
+
+/** How long a ramp's click waits for a running job of that ramp to let go (it reads the click itself when it runs longer). */
+const WAKE_WAIT_MS = 30_000;
+const WAKE_POLL_MS = 50;
 
 export type ChangeJobName = 'apply' | 'expire' | 'sweep' | 'witness' | 'drift' | 'outside' | 'report';
 
@@ -41,6 +46,36 @@ export class ChangeQueue {
         removeOnFail: true,
       },
     );
+  }
+
+  /**
+   * A click on a running ramp (Resume, Abort): its job runs now. The job may be waiting out a
+   * bake as a delayed job (promoted), gone (added), or running and about to wait or end with the
+   * state from before the click (waited for, then promoted or added; a run that goes on reads the
+   * click itself between its steps).
+   */
+  async wakeApply(requestId: number, opts: { approvalShown?: boolean } = {}): Promise<void> {
+    const deadline = Date.now() + WAKE_WAIT_MS;
+    for (;;) {
+      const job = await this.queue.getJob(`apply-${requestId}`);
+      const state = job ? await job.getState() : 'unknown';
+      if (state === 'delayed') {
+        const promoted = await job!.promote().then(
+          () => true,
+          () => false,
+        );
+        if (promoted) return;
+      } else if (state === 'active') {
+        // Let it finish its turn (it reads the click itself if it goes on).
+      } else if (state === 'unknown' || state === 'completed' || state === 'failed') {
+        // Gone (or going): a new job, unless the old one's id is still there a moment longer.
+        await this.enqueueApply(requestId, opts);
+        const added = await (await this.queue.getJob(`apply-${requestId}`))?.getState();
+        if (added !== 'completed' && added !== 'failed') return;
+      } else return; // waiting: it runs soon, and reads the click
+      if (Date.now() >= deadline) return;
+      await sleep(WAKE_POLL_MS);
+    }
   }
 
   /** The job id carries the time, so an expiry that fired early can re-arm itself under a new id. */

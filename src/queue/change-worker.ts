@@ -4,7 +4,7 @@
  * (throttling, an unreachable API) is handed back to BullMQ for backoff until attempts run out;
  * everything else ends the request with a message a person can act on.
  */
-import { type Job, Worker } from 'bullmq';
+import { DelayedError, type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ChangeRequest } from '../core/change-request.js';
 import { targetName } from '../core/change-request.js';
@@ -15,6 +15,7 @@ import type { Logger } from '../log.js';
 import { isRedisDown } from '../redis-connection.js';
 import type { RequestStore } from '../store/request-store.js';
 import { CHANGE_QUEUE, type ChangeJobData, type ChangeJobName, type ChangeQueue } from './change-queue.js';
+import { RampWaits } from './ramp-waits.js';
 
 /** Longer than the web side's quick message update (3 s) before it queues an approval. */
 const FRESH_APPROVAL_MS = 5_000;
@@ -44,7 +45,7 @@ export class ChangeWorker {
   readonly worker: Worker<ChangeJobData, unknown, ChangeJobName>;
 
   constructor(private readonly deps: WorkerDeps) {
-    this.worker = new Worker<ChangeJobData, unknown, ChangeJobName>(CHANGE_QUEUE, (job) => this.process(job), {
+    this.worker = new Worker<ChangeJobData, unknown, ChangeJobName>(CHANGE_QUEUE, (job, token) => this.process(job, token), {
       connection: deps.connection,
       concurrency: 4,
       lockDuration: deps.lockDurationMs,
@@ -56,10 +57,10 @@ export class ChangeWorker {
     this.worker.on('error', (err) => deps.log.error({ err: err.message }, 'worker connection error'));
   }
 
-  private async process(job: Job<ChangeJobData, unknown, ChangeJobName>): Promise<void> {
+  private async process(job: Job<ChangeJobData, unknown, ChangeJobName>, token?: string): Promise<void> {
     switch (job.name) {
       case 'apply':
-        return this.applyJob(job);
+        return this.applyJob(job, token);
       case 'expire':
         return this.expire(job.data.requestId ?? -1);
       case 'sweep':
@@ -78,7 +79,7 @@ export class ChangeWorker {
     }
   }
 
-  private async applyJob(job: Job<ChangeJobData, unknown, ChangeJobName>): Promise<void> {
+  private async applyJob(job: Job<ChangeJobData, unknown, ChangeJobName>, token?: string): Promise<void> {
     const { store, display, log } = this.deps;
     const id = job.data.requestId ?? -1;
     const r0 = await store.get(id);
@@ -89,7 +90,9 @@ export class ChangeWorker {
       return;
     }
     const ctx = { requestId: id, target: targetName(r0.change), attempt: job.attemptsMade + 1 };
-    log.info(ctx, 'applying');
+    // A baking ramp's job runs once per gate reading: its own transitions are logged by the store.
+    if (r0.ramp?.phase === 'baking') log.debug(ctx, 'ramp bake tick');
+    else log.info(ctx, 'applying');
     // Shown here when the web side's one quick attempt did not land (or the sweep queued the job),
     // so each state reaches the message once. The display chains the updates of a request, so
     // this can never land after "applied"; not awaited, so a slow Slack does not delay the change.
@@ -98,10 +101,19 @@ export class ChangeWorker {
     try {
       done = await this.deps.apply(r0);
     } catch (err) {
+      if (err instanceof RampWaits) return this.rampWaits(job, token, err);
       if (err instanceof RequestClosed) {
         // Another run of this job (one whose worker only looked dead) finished it first.
         await this.finish(await store.mustGet(id));
         return;
+      }
+      if (r0.change.kind === 'ramp') {
+        // A ramp never ends failed on an error: its traffic would stay mid-ramp with no gate
+        // watching and the service free for other changes. Its driver pauses on a step's error;
+        // what reaches here (a return to the old split, Redis down) is retried with backoff, then
+        // by the sweep.
+        log.warn({ ...ctx, err: (err as Error).message }, 'ramp will be retried');
+        throw err;
       }
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       // Redis blinking mid-apply is as retryable as Route 53 throttling: the apply is re-runnable.
@@ -118,7 +130,17 @@ export class ChangeWorker {
         : failure;
       done = await store.apply(id, { type: 'failed', at: this.deps.clock.now(), failure: submitted });
     }
+    // A ramp still open (paused, or let go on shutdown) has shown its state itself; a render here
+    // could land after a click's.
+    if (done.change.kind === 'ramp' && (done.status === 'approved' || done.status === 'applying')) return;
     await this.finish(done); // the store's listener has logged the transition
+  }
+
+  /** A baking ramp: its job sleeps in the queue as a delayed job (keeping its id, so a click finds and promotes it), not in a worker slot. */
+  private async rampWaits(job: Job<ChangeJobData, unknown, ChangeJobName>, token: string | undefined, w: RampWaits): Promise<never> {
+    if (!job.data.approvalShown) await job.updateData({ ...job.data, approvalShown: true });
+    await job.moveToDelayed(Date.now() + w.ms, token);
+    throw new DelayedError();
   }
 
   /** Everything owed once a request is final: its message, and for cron moves the witness. */

@@ -65,13 +65,18 @@ export class Notifier implements RequestDisplay {
     const message = r.message;
     if (!message) return Promise.resolve();
     const m = renderApprovalMessage(r);
-    const previous = this.pending.get(r.id) ?? Promise.resolve();
-    const next = previous.then(async () => {
+    return this.inTurn(r.id, async () => {
       await this.update(message, m, `the approval message of request #${r.id}`);
     });
-    this.pending.set(r.id, next);
+  }
+
+  /** Runs `fn` after every update or reply of request `id` already queued (neither throws: both log). */
+  private inTurn(id: number, fn: () => Promise<void>): Promise<void> {
+    const previous = this.pending.get(id) ?? Promise.resolve();
+    const next = previous.then(fn);
+    this.pending.set(id, next);
     void next.then(() => {
-      if (this.pending.get(r.id) === next) this.pending.delete(r.id);
+      if (this.pending.get(id) === next) this.pending.delete(id);
     });
     return next;
   }
@@ -80,11 +85,15 @@ export class Notifier implements RequestDisplay {
     if (r.message) await this.post(r.message.channel, m, `in the thread of request #${r.id}`, r.message.ts);
   }
 
-  /** A ramp's news (a breach, a pause, its end) in its message's thread, after the message itself. */
-  async rampNews(r: ChangeRequest, news: RampNews): Promise<void> {
-    await this.showRequest(r);
+  /**
+   * A ramp's news (a breach, a pause, its end) in its message's thread, after the message itself.
+   * Both are queued in turn at once, so a driver that does not wait for Slack still has its
+   * updates and replies land in the order it gave them.
+   */
+  rampNews(r: ChangeRequest, news: RampNews): Promise<void> {
+    const shown = this.showRequest(r);
     const m = renderRampNews(r, news);
-    if (m) await this.reply(r, m);
+    return m ? this.inTurn(r.id, () => this.reply(r, m)) : shown;
   }
 
   showWitness(r: ChangeRequest, w: CronWitness): Promise<void> {

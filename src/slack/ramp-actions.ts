@@ -24,23 +24,25 @@ export class RampActions {
   /** Changes the run of an open ramp (one approved but not started yet gets its run here). */
   private async change(click: Click, fn: (run: RampRun) => RampRun): Promise<ChangeRequest> {
     const r0 = await this.forButton(click);
-    const r = await this.deps.store.update(r0.id, (r) => {
+    return this.deps.store.update(r0.id, (r) => {
       if (r.change.kind !== 'ramp' || (r.status !== 'approved' && r.status !== 'applying')) throw new RequestClosed(r.id, r.status);
       return { ...r, ramp: fn(r.ramp ?? startRun(r.change.snapshot)) };
     });
-    await this.deps.notifier.showRequest(r);
-    return r;
   }
 
   async pause(click: Click): Promise<ChangeRequest> {
     await this.approverOnly(click.user);
-    return this.change(click, (run) => pause(run, '', { by: click.user }));
+    const r = await this.change(click, (run) => pause(run, '', { by: click.user }));
+    await this.deps.notifier.showRequest(r);
+    return r;
   }
 
   async resume(click: Click): Promise<ChangeRequest> {
     await this.approverOnly(click.user);
     const r = await this.change(click, (run) => resume(run, this.deps.clock.now()));
-    await this.deps.queue.enqueueApply(r.id, { approvalShown: true });
+    // The worker first, the message after: a slow Slack delays neither.
+    void this.deps.notifier.showRequest(r);
+    await this.deps.queue.wakeApply(r.id, { approvalShown: true });
     return r;
   }
 
@@ -48,7 +50,10 @@ export class RampActions {
     const r0 = await this.forButton(click);
     if (click.user !== r0.requestedBy) await this.approverOnly(click.user);
     const r = await this.change(click, (run) => startRollback(run, { user: click.user }, 'aborted.'));
-    await this.deps.queue.enqueueApply(r.id, { approvalShown: true });
+    // Undo must not wait: the worker is woken before the message is touched.
+    const woken = this.deps.queue.wakeApply(r.id, { approvalShown: true });
+    void this.deps.notifier.showRequest(r);
+    await woken;
     return r;
   }
 }

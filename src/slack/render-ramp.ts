@@ -187,6 +187,10 @@ export function renderRampNews(r: ChangeRequest, news: RampNews): SlackMessage |
       const text = `:double_vertical_bar: Ramp paused at step ${run.step + 1} (${c.plan.steps[run.step]}%): ${escapeText(news.because)}\nResume (an approver) or Abort (back to ${formatWeights(c.from)}).`;
       return { text, blocks: [section(text)] };
     }
+    case 'rollback-retrying': {
+      const text = `:warning: Could not return ${c.service} to ${formatWeights(c.from)} yet: ${escapeText(news.because)}\nIt is tried again with backoff, then at every sweep, and the ramp stays open meanwhile. Check \`/strangle status\`.`;
+      return { text, blocks: [section(text)] };
+    }
     case 'ended': {
       const steps = run.applied.map((a) => `${a.percent}% (#${a.requestId})`).join(', ');
       const text =

@@ -133,6 +133,29 @@ describe('/strangle api ramp', { timeout: 120_000 }, () => {
     }
   });
 
+  it('rolls back on a breach at once even while Slack does not answer the bot; the thread says it afterwards', async () => {
+    const b = await start({ steps: [20, 35], bake: '30s', onFailure: 'rollback', gates: gateConfig() });
+    await b.ask(ALICE, 'api ramp');
+    const asked = await b.waitForApproval(1, 'waits for approval');
+    await prometheusSees(0.3);
+    // Every answer to the bot's message updates and thread posts is kept from now on.
+    const holds = ['chat.update', 'chat.postMessage'].flatMap((m) => Array.from({ length: 200 }, () => b.slack.holdAnswerOfNext(m)));
+    try {
+      await b.click(BOB, asked, 'approve');
+      await b.slack.waitFor(() => b.r53.appliedBatches.length >= 1 || undefined, WAIT, 'step 1 in Route 53');
+      await vi.waitFor(() => expect(b.weights('api')).toEqual({ kubernetes: 10, ec2: 90 }), { timeout: WAIT, interval: 50 });
+      expect(b.r53.appliedBatches).toHaveLength(2);
+    } finally {
+      for (const hold of holds) hold.release();
+      await prometheusSees(0);
+    }
+    const ended = await b.waitForApproval(1, 'Rolled back to Kubernetes 10% · EC2 90%', WAIT);
+    const said = await b.slack.waitFor(() => (thread(b, ended).some((t) => t.includes('back at')) ? thread(b, ended) : undefined), WAIT, 'the end in the thread');
+    // The breach is told before the end, as it happened.
+    expect(said.findIndex((t) => t.includes('Gate breached'))).toBeGreaterThanOrEqual(0);
+    expect(said.findIndex((t) => t.includes('Gate breached'))).toBeLessThan(said.findIndex((t) => t.includes('back at')));
+  });
+
   it('pauses on a breach with onFailure pause, and carries on after Resume once healthy', async () => {
     const b = await start({ steps: [20, 35], bake: '1s', onFailure: 'pause', gates: gateConfig() });
     await b.ask(ALICE, 'api ramp');

@@ -9,6 +9,7 @@ import {
   bakeLeftMs,
   currentStepApplied,
   judge,
+  lastSampledAt,
   pause,
   reserveChild,
   resume,
@@ -96,6 +97,19 @@ describe('a ramp run', () => {
     const p = pause(baking(), '', { by: 'U0BOB' });
     expect(p).toMatchObject({ phase: 'paused', pausedBy: 'U0BOB' });
     expect(pause(p, 'other')).toBe(p);
+  });
+
+  it('a step refused as stale while a click had paused the ramp still has the records read again on Resume', () => {
+    const clicked = pause(baking(), '', { by: 'U0BOB' });
+    const stale = pause(clicked, 'records changed', { rereadSnapshot: true });
+    expect(stale).toMatchObject({ phase: 'paused', pausedBy: 'U0BOB', because: '', rereadSnapshot: true });
+  });
+
+  it('a bake remembers when its gates were last read; a bake started again after that starts afresh', () => {
+    const run = addReadings(baking(1000), [value(0, 1500)], 1500);
+    expect(lastSampledAt(run)).toBe(1500);
+    expect(lastSampledAt(baking(1000))).toBe(0);
+    expect(lastSampledAt(resume(pause(run, 'x'), 2000))).toBe(0);
   });
 
   it('Abort and a breach roll back; nothing pauses or aborts a rollback under way or an ended ramp', () => {

@@ -110,4 +110,11 @@ describe('the ramp message', () => {
     expect(m?.text).toContain('0.3 (above max 0.01), 0.4 (above max 0.01)');
     expect(m?.text).toContain('Returning api to Kubernetes 0% · EC2 100%');
   });
+
+  it('tells the thread a return to the old split is being tried again, and why', () => {
+    const run = startRollback(runAt(1), { user: 'U0ALICE' }, 'aborted.');
+    const m = renderRampNews(ramp({ status: 'applying', ramp: run }), { kind: 'rollback-retrying', because: 'Route 53 refused <the> change' });
+    expect(m?.text).toContain('Could not return api to Kubernetes 0% · EC2 100% yet: Route 53 refused &lt;the&gt; change');
+    expect(m?.text).toContain('tried again');
+  });
 });
