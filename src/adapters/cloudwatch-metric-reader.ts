@@ -73,7 +73,7 @@ export class CloudWatchMetricReader implements MetricSource {
     }
     const value = values[newest]!;
     if (Number.isNaN(value)) return inconclusive('CloudWatch gave NaN');
-    return { gate: gate.name, at, kind: 'value', value, violates: violatesBound(gate, value) };
+    return { gate: gate.name, at, kind: 'value', value, violates: violatesBound(gate, value), ...(newestAt !== undefined ? { observedAt: newestAt } : {}) };
   }
 
   async check(gate: Gate, signal: AbortSignal): Promise<string | undefined> {

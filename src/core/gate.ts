@@ -40,7 +40,19 @@ export const READINGS_KEPT_PER_GATE = 30;
 
 /** One reading of one gate. Never an exception: a source that fails gives an inconclusive reading saying why. */
 export type GateReading =
-  | { readonly gate: string; readonly at: number; readonly kind: 'value'; readonly value: number; readonly violates: boolean }
+  | {
+      readonly gate: string;
+      readonly at: number;
+      readonly kind: 'value';
+      readonly value: number;
+      readonly violates: boolean;
+      /**
+       * When the data itself is from, if the source says (a CloudWatch datapoint's period start).
+       * Sampling faster than the source publishes reads the same datapoint again: readings with
+       * the same observedAt are one observation, so one bad datapoint is not a run of violations.
+       */
+      readonly observedAt?: number;
+    }
   | { readonly gate: string; readonly at: number; readonly kind: 'inconclusive'; readonly reason: string };
 
 export interface ReadOptions {

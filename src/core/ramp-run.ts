@@ -9,7 +9,7 @@
  *    └─(records changed out of band)→ paused ─(Resume)→ applying the same step from the records as they are
  * Abort, from any phase but the ends: rolling back → aborted.
  */
-import type { Gate, GateReading } from './gate.js';
+import { type Gate, type GateReading, READINGS_KEPT_PER_GATE } from './gate.js';
 import { type GateVerdict, gateVerdict } from './gate-verdict.js';
 import type { PairSnapshot } from './ports.js';
 import type { RampPlan } from './ramp-plan.js';
@@ -53,7 +53,6 @@ export interface RampRun {
 }
 
 /** Per gate: enough for any failureLimit worth having, small enough for one Redis value. */
-const KEEP_READINGS = 30;
 
 export function startRun(snapshot: PairSnapshot): RampRun {
   return { step: 0, phase: 'applying', snapshot, applied: [], readings: [] };
@@ -95,16 +94,24 @@ export function bakeLeftMs(run: RampRun, plan: RampPlan, now: number): number {
   return run.bakeStartedAt === undefined ? plan.bakeMs : Math.max(0, run.bakeStartedAt + plan.bakeMs - now);
 }
 
+/** The gate's newest reading is a value of the very same datapoint (see GateReading.observedAt). */
+function sameObservation(readings: readonly GateReading[], r: GateReading): boolean {
+  if (r.kind !== 'value' || r.observedAt === undefined) return false;
+  const last = readings.findLast((x) => x.gate === r.gate);
+  return last?.kind === 'value' && last.observedAt === r.observedAt;
+}
+
 /** Adds one round of readings (kept only while baking: a late round after a pause or abort is dropped). */
 export function addReadings(run: RampRun, readings: readonly GateReading[], at?: number): RampRun {
   if (run.phase !== 'baking') return run;
-  const all = [...run.readings, ...readings];
+  const all = [...run.readings];
+  for (const r of readings) if (!sameObservation(all, r)) all.push(r);
   const counts = new Map<string, number>();
   const kept: GateReading[] = [];
   for (let i = all.length - 1; i >= 0; i--) {
     const r = all[i]!;
     const n = counts.get(r.gate) ?? 0;
-    if (n < KEEP_READINGS) kept.unshift(r);
+    if (n < READINGS_KEPT_PER_GATE) kept.unshift(r);
     counts.set(r.gate, n + 1);
   }
   return { ...run, readings: kept, ...(at !== undefined ? { sampledAt: at } : {}) };

@@ -259,8 +259,9 @@ class RampDriver {
     return `the records of ${this.c.service} now send ${fromPercent}% to Kubernetes (changed outside the ramp), and the ramp's next step, ${percent}%, is more than its maxStep of ${maxStep} points away, so it was not applied. Set the records back within ${maxStep} points of ${percent}% and Resume, or Abort`;
   }
 
-  private async sample(): Promise<ChangeRequest> {
-    const readings = await Promise.all(this.c.plan.gates.map((g) => this.d.reader.read(g)));
+  private async sample(since: number | undefined): Promise<ChangeRequest> {
+    // Data from before the step began describes the old split (CloudWatch drops it).
+    const readings = await Promise.all(this.c.plan.gates.map((g) => this.d.reader.read(g, { since })));
     const at = this.now();
     return this.updateRun((x) => addReadings(x, readings, at));
   }
@@ -278,7 +279,7 @@ class RampDriver {
     const bakeEnd = r.ramp.bakeStartedAt! + this.c.plan.bakeMs;
     let sampledAt = lastSampledAt(r.ramp);
     if (gates.length > 0 && (this.now() - sampledAt >= sampleMs || (this.now() >= bakeEnd && sampledAt < bakeEnd))) {
-      r = await this.sample();
+      r = await this.sample(r.ramp.bakeStartedAt);
       if (r.ramp?.phase !== 'baking') return r;
       sampledAt = lastSampledAt(r.ramp);
       void display.showRequest(r);

@@ -237,9 +237,12 @@ describe('/strangle api ramp', { timeout: 120_000 }, () => {
     process.env['AWS_ENDPOINT_URL_CLOUDWATCH'] = cloudwatch.url;
     try {
       const metric = { namespace: 'AWS/ApplicationELB', metric: 'TargetResponseTime', dimensions: { LoadBalancer: 'app/k8s-ingress/0123456789abcdef' }, stat: 'p99', periodSeconds: 60 };
-      // A datapoint from before the ramp is not evidence about its step, so the slow one lands mid-bake.
-      cloudwatch.putDatapoints(metric, [{ at: new Date(Date.now() - 30_000), value: 0.1 }]);
-      const latency = { name: 'k8s ALB p99 latency', cloudwatch: metric, max: 0.5 };
+      // A datapoint from before the ramp is not evidence about its step (even a bad one), so the
+      // slow one that counts lands mid-bake.
+      cloudwatch.putDatapoints(metric, [{ at: new Date(Date.now() - 30_000), value: 0.9 }]);
+      // One datapoint is one observation however often it is read (GateReading.observedAt): a
+      // period-long metric breaches on one bad period only with failureLimit 1.
+      const latency = { name: 'k8s ALB p99 latency', cloudwatch: metric, max: 0.5, failureLimit: 1 };
       const b = await start({ steps: [20, 35], bake: '30s', gates: [...gateConfig(), latency] });
       await b.ask(ALICE, 'api ramp');
       const asked = await b.waitForApproval(1, 'waits for approval');
@@ -253,6 +256,27 @@ describe('/strangle api ramp', { timeout: 120_000 }, () => {
       expect(said).toContain('0.9 (above max 0.5)');
       expect(said).not.toContain('k8s 5xx ratio');
       expect(b.weights('api')).toEqual({ kubernetes: 10, ec2: 90 });
+    } finally {
+      if (saved === undefined) delete process.env['AWS_ENDPOINT_URL_CLOUDWATCH'];
+      else process.env['AWS_ENDPOINT_URL_CLOUDWATCH'] = saved;
+      await cloudwatch.close();
+    }
+  });
+
+  it('a CloudWatch datapoint from before the step is no evidence: the ramp pauses, it does not roll back on it', async () => {
+    const cloudwatch = await startCloudWatchStandIn();
+    const saved = process.env['AWS_ENDPOINT_URL_CLOUDWATCH'];
+    process.env['AWS_ENDPOINT_URL_CLOUDWATCH'] = cloudwatch.url;
+    try {
+      const metric = { namespace: 'AWS/ApplicationELB', metric: 'TargetResponseTime', dimensions: { LoadBalancer: 'app/k8s-ingress/0123456789abcdef' }, stat: 'p99', periodSeconds: 60 };
+      cloudwatch.putDatapoints(metric, [{ at: new Date(Date.now() - 30_000), value: 0.9 }]);
+      const latency = { name: 'k8s ALB p99 latency', cloudwatch: metric, max: 0.5 };
+      const b = await start({ steps: [20, 35], bake: '3s', gates: [...gateConfig(), latency] });
+      await b.ask(ALICE, 'api ramp');
+      await b.click(BOB, await b.waitForApproval(1, 'waits for approval'), 'approve');
+      const paused = await b.waitForApproval(1, 'Paused at step 1', WAIT);
+      expect(renderedText(paused)).toContain('since the step began');
+      expect(b.weights('api')).toEqual({ kubernetes: 20, ec2: 80 });
     } finally {
       if (saved === undefined) delete process.env['AWS_ENDPOINT_URL_CLOUDWATCH'];
       else process.env['AWS_ENDPOINT_URL_CLOUDWATCH'] = saved;

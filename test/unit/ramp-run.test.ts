@@ -64,6 +64,18 @@ describe('a ramp run', () => {
     expect(judge(run, plan.gates, false).kind).toBe('breach');
   });
 
+  it('the same datapoint read twice (sampling faster than CloudWatch publishes) is one observation, not a run of violations', () => {
+    const datapoint = (v: number, at: number, observedAt: number): GateReading => ({ ...value(v, at), observedAt } as GateReading);
+    let run = addReadings(baking(), [datapoint(0.3, 1100, 60_000)]);
+    run = addReadings(run, [datapoint(0.3, 1200, 60_000)]);
+    run = addReadings(run, [datapoint(0.3, 1300, 60_000)]);
+    expect(run.readings).toHaveLength(1);
+    expect(judge(run, plan.gates, false).kind).toBe('pending');
+    // The next period's datapoint is a second observation: now a breach.
+    run = addReadings(run, [datapoint(0.3, 1400, 120_000)]);
+    expect(judge(run, plan.gates, false).kind).toBe('breach');
+  });
+
   it('no data is never healthy', () => {
     expect(judge(baking(), plan.gates, true).kind).toBe('inconclusive');
     expect(judge(addReadings(baking(), [value(0.01, 1100), unsure(1200)]), plan.gates, true).kind).toBe('inconclusive');
