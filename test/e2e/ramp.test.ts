@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { createMetricReaders } from '../../src/adapters/metric-readers.js';
 import type { Gate, MetricReader } from '../../src/core/gate.js';
 import { ALICE, APPROVALS, BOB, BotHarness, baseConfig, buttonLabels, MALLORY } from '../support/bot-harness.js';
-import { startCloudWatchStandIn } from '../support/cloudwatch-stand-in.js';
+import { type CloudWatchStandIn, startCloudWatchStandIn } from '../support/cloudwatch-stand-in.js';
 import { type ErrorExporter, startErrorExporter } from '../support/error-exporter.js';
 import { type PrometheusServer, startPrometheus } from '../support/prometheus-server.js';
 import { renderedText, type StoredMessage } from '../support/slack-stand-in.js';
@@ -67,6 +67,22 @@ afterAll(async () => {
   await prometheus?.stop();
   await exporter?.close();
 });
+
+/** A CloudWatch stand-in the bot's SDK reaches through AWS_ENDPOINT_URL_CLOUDWATCH, for one test. */
+async function withCloudWatch(test: (cloudwatch: CloudWatchStandIn, metric: typeof ALB_P99) => Promise<void>): Promise<void> {
+  const cloudwatch = await startCloudWatchStandIn();
+  const saved = process.env['AWS_ENDPOINT_URL_CLOUDWATCH'];
+  process.env['AWS_ENDPOINT_URL_CLOUDWATCH'] = cloudwatch.url;
+  try {
+    await test(cloudwatch, ALB_P99);
+  } finally {
+    if (saved === undefined) delete process.env['AWS_ENDPOINT_URL_CLOUDWATCH'];
+    else process.env['AWS_ENDPOINT_URL_CLOUDWATCH'] = saved;
+    await cloudwatch.close();
+  }
+}
+
+const ALB_P99 = { namespace: 'AWS/ApplicationELB', metric: 'TargetResponseTime', dimensions: { LoadBalancer: 'app/k8s-ingress/0123456789abcdef' }, stat: 'p99', periodSeconds: 60 };
 
 describe('/strangle api ramp', { timeout: 120_000 }, () => {
   it('shows the whole plan for approval, then steps through to the end while the gates stay healthy', async () => {
@@ -232,11 +248,7 @@ describe('/strangle api ramp', { timeout: 120_000 }, () => {
   });
 
   it('judges CloudWatch gates too: a p99 above its max rolls the ramp back, naming that gate', async () => {
-    const cloudwatch = await startCloudWatchStandIn();
-    const saved = process.env['AWS_ENDPOINT_URL_CLOUDWATCH'];
-    process.env['AWS_ENDPOINT_URL_CLOUDWATCH'] = cloudwatch.url;
-    try {
-      const metric = { namespace: 'AWS/ApplicationELB', metric: 'TargetResponseTime', dimensions: { LoadBalancer: 'app/k8s-ingress/0123456789abcdef' }, stat: 'p99', periodSeconds: 60 };
+    await withCloudWatch(async (cloudwatch, metric) => {
       // A datapoint from before the ramp is not evidence about its step (even a bad one), so the
       // slow one that counts lands mid-bake.
       cloudwatch.putDatapoints(metric, [{ at: new Date(Date.now() - 30_000), value: 0.9 }]);
@@ -256,19 +268,11 @@ describe('/strangle api ramp', { timeout: 120_000 }, () => {
       expect(said).toContain('0.9 (above max 0.5)');
       expect(said).not.toContain('k8s 5xx ratio');
       expect(b.weights('api')).toEqual({ kubernetes: 10, ec2: 90 });
-    } finally {
-      if (saved === undefined) delete process.env['AWS_ENDPOINT_URL_CLOUDWATCH'];
-      else process.env['AWS_ENDPOINT_URL_CLOUDWATCH'] = saved;
-      await cloudwatch.close();
-    }
+    });
   });
 
   it('a CloudWatch datapoint from before the step is no evidence: the ramp pauses, it does not roll back on it', async () => {
-    const cloudwatch = await startCloudWatchStandIn();
-    const saved = process.env['AWS_ENDPOINT_URL_CLOUDWATCH'];
-    process.env['AWS_ENDPOINT_URL_CLOUDWATCH'] = cloudwatch.url;
-    try {
-      const metric = { namespace: 'AWS/ApplicationELB', metric: 'TargetResponseTime', dimensions: { LoadBalancer: 'app/k8s-ingress/0123456789abcdef' }, stat: 'p99', periodSeconds: 60 };
+    await withCloudWatch(async (cloudwatch, metric) => {
       cloudwatch.putDatapoints(metric, [{ at: new Date(Date.now() - 30_000), value: 0.9 }]);
       const latency = { name: 'k8s ALB p99 latency', cloudwatch: metric, max: 0.5 };
       const b = await start({ steps: [20, 35], bake: '3s', gates: [...gateConfig(), latency] });
@@ -277,11 +281,7 @@ describe('/strangle api ramp', { timeout: 120_000 }, () => {
       const paused = await b.waitForApproval(1, 'Paused at step 1', WAIT);
       expect(renderedText(paused)).toContain('since the step began');
       expect(b.weights('api')).toEqual({ kubernetes: 20, ec2: 80 });
-    } finally {
-      if (saved === undefined) delete process.env['AWS_ENDPOINT_URL_CLOUDWATCH'];
-      else process.env['AWS_ENDPOINT_URL_CLOUDWATCH'] = saved;
-      await cloudwatch.close();
-    }
+    });
   });
 
   it('shows the PromQL error Prometheus gives, and requests nothing', async () => {

@@ -35,17 +35,11 @@ async function launch(): Promise<Browser> {
 
 describe('sandbox console in a browser', () => {
   it('requests, approves, applies and rolls back a traffic shift through the console; a change outside the bot is alerted', { timeout: 90_000 }, async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: this test drives Debian's Chromium. Install it with: apt-get install -y --no-install-recommends chromium`);
-    }
     let sandbox: Sandbox | undefined;
     let browser: Browser | undefined;
     try {
       sandbox = await startSandbox({ port: 0 });
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      });
+      browser = await launch();
       const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
       page.setDefaultTimeout(WAIT.timeout);
       const pageErrors: string[] = [];
@@ -167,9 +161,6 @@ describe('sandbox console in a browser', () => {
   });
 
   it('"Make Kubernetes fail" reaches the exporter Prometheus scrapes, and a ramp in progress rolls itself back', { timeout: 150_000 }, async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: this test drives Debian's Chromium. Install it with: apt-get install -y --no-install-recommends chromium`);
-    }
     let sandbox: Sandbox | undefined;
     let browser: Browser | undefined;
     const exported = async (): Promise<string | undefined> => {
@@ -183,10 +174,7 @@ describe('sandbox console in a browser', () => {
     };
     try {
       sandbox = await startSandbox({ port: 0 });
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      });
+      browser = await launch();
       const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
       page.setDefaultTimeout(WAIT.timeout);
       const pageErrors: string[] = [];

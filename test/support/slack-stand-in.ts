@@ -94,6 +94,8 @@ export interface StoredMessage {
   blocks: SlackBlock[];
   attachments: Json[];
   metadata?: Json;
+  /** Files shared with the message (files.completeUploadExternal). */
+  files?: Array<{ id: string; name: string; title: string | undefined }>;
   deleted: boolean;
   /** Every state the message has had, oldest first; the last one is the current state. */
   versions: MessageVersion[];
@@ -624,22 +626,8 @@ export class SlackStandIn {
       if (typeof args.initial_comment === 'string') u.initialComment = args.initial_comment;
     }
     if (channel) {
-      const now = Date.now();
       const content = { text: typeof args.initial_comment === 'string' ? args.initial_comment : '', blocks: [], attachments: [] };
-      const msg: StoredMessage = {
-        channel,
-        ts: this.nextTs(),
-        ...(typeof args.thread_ts === 'string' && args.thread_ts ? { thread_ts: args.thread_ts } : {}),
-        user: this.botUserId,
-        bot_id: this.botId,
-        ...content,
-        files: done.map((u) => ({ id: u.id, name: u.filename, title: u.title })),
-        deleted: false,
-        versions: [{ ...content, at: now, via: 'files.completeUploadExternal' }],
-      } as StoredMessage;
-      const list = this.channels.get(channel) ?? [];
-      list.push(msg);
-      this.channels.set(channel, list);
+      this.storeMessage(channel, args, content, 'files.completeUploadExternal', { files: done.map((u) => ({ id: u.id, name: u.filename, title: u.title })) });
     }
     return okReply({ files: done.map((u) => ({ id: u.id, name: u.filename, title: u.title })) });
   }
@@ -690,8 +678,12 @@ export class SlackStandIn {
     const channel = args.channel;
     if (typeof channel !== 'string' || channel === '') return platformError('channel_not_found');
     if (!hasContent(args)) return platformError('no_text');
-    const now = Date.now();
-    const content = contentOf(args);
+    const msg = this.storeMessage(channel, args, contentOf(args), via);
+    return okReply({ channel, ts: msg.ts, message: this.wireMessage(msg) });
+  }
+
+  /** A new message from the bot in `channel` (in `args.thread_ts`'s thread, if any), as Slack keeps it. */
+  private storeMessage(channel: string, args: Record<string, Json>, content: ReturnType<typeof contentOf>, via: string, extra: Partial<StoredMessage> = {}): StoredMessage {
     const msg: StoredMessage = {
       channel,
       ts: this.nextTs(),
@@ -699,13 +691,14 @@ export class SlackStandIn {
       user: this.botUserId,
       bot_id: this.botId,
       ...content,
+      ...extra,
       deleted: false,
-      versions: [{ ...content, at: now, via }],
+      versions: [{ ...content, at: Date.now(), via }],
     };
     const list = this.channels.get(channel) ?? [];
     list.push(msg);
     this.channels.set(channel, list);
-    return okReply({ channel, ts: msg.ts, message: this.wireMessage(msg) });
+    return msg;
   }
 
   private updateMessage(args: Record<string, Json>, via = 'chat.update'): Reply {
