@@ -33,6 +33,18 @@ async function launch(): Promise<Browser> {
   });
 }
 
+/** A page at the console's size that collects its errors (each test ends expecting none). */
+async function openPage(browser: Browser): Promise<{ page: Page; pageErrors: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  page.setDefaultTimeout(WAIT.timeout);
+  const pageErrors: string[] = [];
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') pageErrors.push(msg.text());
+  });
+  return { page, pageErrors };
+}
+
 describe('sandbox console in a browser', () => {
   it('requests, approves, applies and rolls back a traffic shift through the console; a change outside the bot is alerted', { timeout: 90_000 }, async () => {
     let sandbox: Sandbox | undefined;
@@ -40,13 +52,7 @@ describe('sandbox console in a browser', () => {
     try {
       sandbox = await startSandbox({ port: 0 });
       browser = await launch();
-      const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-      page.setDefaultTimeout(WAIT.timeout);
-      const pageErrors: string[] = [];
-      page.on('pageerror', (err) => pageErrors.push(err.message));
-      page.on('console', (msg) => {
-        if (msg.type() === 'error') pageErrors.push(msg.text());
-      });
+      const { page, pageErrors } = await openPage(browser);
 
       await page.goto(sandbox.url);
       await expect.poll(() => weights(page, 'api'), WAIT).toEqual(['Kubernetes 10%', 'EC2 90%']);
@@ -115,13 +121,7 @@ describe('sandbox console in a browser', () => {
     try {
       sandbox = await startSandbox({ port: 0 });
       browser = await launch();
-      const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-      page.setDefaultTimeout(WAIT.timeout);
-      const pageErrors: string[] = [];
-      page.on('pageerror', (err) => pageErrors.push(err.message));
-      page.on('console', (msg) => {
-        if (msg.type() === 'error') pageErrors.push(msg.text());
-      });
+      const { page, pageErrors } = await openPage(browser);
       await page.goto(sandbox.url);
       await expect.poll(() => weights(page, 'api'), WAIT).toEqual(['Kubernetes 10%', 'EC2 90%']);
       await actAs(page, 'Alice');
@@ -175,13 +175,7 @@ describe('sandbox console in a browser', () => {
     try {
       sandbox = await startSandbox({ port: 0 });
       browser = await launch();
-      const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-      page.setDefaultTimeout(WAIT.timeout);
-      const pageErrors: string[] = [];
-      page.on('pageerror', (err) => pageErrors.push(err.message));
-      page.on('console', (msg) => {
-        if (msg.type() === 'error') pageErrors.push(msg.text());
-      });
+      const { page, pageErrors } = await openPage(browser);
       await page.goto(sandbox.url);
       await expect.poll(() => weights(page, 'api'), WAIT).toEqual(['Kubernetes 10%', 'EC2 90%']);
       const errorsCard = page.locator('#kubernetes-errors [data-service="api"]');

@@ -18,8 +18,8 @@
 import { text as readText } from 'node:stream/consumers';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { recordApiUse } from './api-usage.js';
+import { listenOnLoopback } from './free-port.js';
 
 const TARGET_PREFIX = 'GraniteServiceVersion20100801.';
 
@@ -90,11 +90,7 @@ export class CloudWatchStandIn {
     const server = createServer((req, res) => {
       standIn!.handle(req, res).catch(() => res.destroy());
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
-    const { port } = server.address() as AddressInfo;
+    const port = await listenOnLoopback(server);
     standIn = new CloudWatchStandIn(server, `http://127.0.0.1:${port}`);
     return standIn;
   }

@@ -72,3 +72,12 @@ export async function withFreshPortOnClash<T>(
 
 /** What a bot process says when its PORT is taken (main.ts prints the listen error). */
 export const portTaken = (err: Error): boolean => err.message.includes('EADDRINUSE');
+
+/** Starts `server` on a free loopback port (the stand-ins' HTTP servers); resolves with the port. */
+export async function listenOnLoopback(server: { once(event: 'error', fn: (err: Error) => void): unknown; listen(port: number, host: string, cb: () => void): unknown; address(): unknown }): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  return (server.address() as { port: number }).port;
+}

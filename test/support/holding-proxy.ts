@@ -3,6 +3,7 @@
  * reproducible. While held, requests are accepted and get no answer until release().
  */
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { listenOnLoopback } from './free-port.js';
 
 export interface HoldingProxy {
   readonly url: string;
@@ -52,9 +53,7 @@ export async function startHoldingProxy(upstream: string): Promise<HoldingProxy>
       queue = queue.filter((q) => q !== go);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  const port = await listenOnLoopback(server);
   return {
     url: `http://127.0.0.1:${port}`,
     get waiting() {

@@ -29,9 +29,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { listenOnLoopback } from './free-port.js';
 
 export type Json = any;
 
@@ -697,11 +697,7 @@ export async function startKubernetesStandIn(opts: KubernetesStandInOptions = {}
       }
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  standIn = new KubernetesStandIn(server, (server.address() as AddressInfo).port, opts);
+  standIn = new KubernetesStandIn(server, await listenOnLoopback(server), opts);
   return standIn;
 }
 

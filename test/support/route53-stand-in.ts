@@ -22,7 +22,7 @@ import { recordApiUse } from './api-usage.js';
 import { text as readText } from 'node:stream/consumers';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './free-port.js';
 
 const NS = 'https://route53.amazonaws.com/doc/2013-04-01/';
 const PAGE_CAP = 300;
@@ -124,11 +124,7 @@ export class Route53StandIn {
     const server = createServer((req, res) => {
       standIn!.handle(req, res).catch(() => res.destroy());
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
-    const { port } = server.address() as AddressInfo;
+    const port = await listenOnLoopback(server);
     standIn = new Route53StandIn(server, `http://127.0.0.1:${port}`, opts);
     return standIn;
   }

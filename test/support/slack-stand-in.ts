@@ -19,6 +19,7 @@ import { buffer as readBuffer } from 'node:stream/consumers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './free-port.js';
 
 export const TEST_TEAM_ID = 'T0STRANGLR';
 export const TEST_TEAM_DOMAIN = 'strangler-test';
@@ -241,11 +242,7 @@ export class SlackStandIn {
 
   /** @internal use startSlackStandIn() */
   async listen(): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(0, '127.0.0.1', () => resolve());
-    });
-    const { port } = this.server.address() as AddressInfo;
+    const port = await listenOnLoopback(this.server);
     this.baseUrl = `http://127.0.0.1:${port}`;
   }
 
